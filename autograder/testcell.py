@@ -1,0 +1,87 @@
+"""Run one test cell's source against a namespace of graded functions.
+
+The namespace holds the student's functions: real ones (the bug catalog, unit tests) or
+proxies into a sandbox (the course grader). Scoring follows nbgrader's rule for test cells:
+full points unless the cell raises; if its last line is an expression whose value is a
+number, that number is the (partial) score.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import traceback
+from dataclasses import dataclass
+
+from .checks import CheckFailure, _TrialContext
+
+
+@dataclass
+class CellOutcome:
+    """What one test cell earned. ``message`` is empty when it passed."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""
+    output: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.points >= self.max_points
+
+
+def run_test_cell(source: str, namespace: dict, *, grade_id: str, max_points: float) -> CellOutcome:
+    """Execute ``source`` in ``namespace`` and score it; never raises for a failing test."""
+    _TrialContext.current = None
+    printed = io.StringIO()
+    try:
+        body, last = _split_last_expression(source, grade_id)
+        with contextlib.redirect_stdout(printed):
+            exec(body, namespace)
+            value = eval(last, namespace) if last is not None else None
+    except CheckFailure as failure:
+        return CellOutcome(grade_id, 0.0, max_points, str(failure), printed.getvalue())
+    except AssertionError as failure:
+        return CellOutcome(grade_id, 0.0, max_points, _describe(failure, grade_id), printed.getvalue())
+    except Exception as error:  # anything else a test or a student's function raised
+        return CellOutcome(grade_id, 0.0, max_points, _describe(error, grade_id), printed.getvalue())
+    finally:
+        _TrialContext.current = None
+    return CellOutcome(grade_id, _partial_points(value, max_points), max_points, "",
+                       printed.getvalue())
+
+
+def _split_last_expression(source: str, grade_id: str):
+    """Compile ``source`` as statements plus (like IPython) a trailing expression, if any."""
+    tree = ast.parse(source, filename=f"<test {grade_id}>")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = compile(ast.Expression(tree.body.pop().value), f"<test {grade_id}>", "eval")
+    return compile(tree, f"<test {grade_id}>", "exec"), last
+
+
+def _partial_points(value, max_points: float) -> float:
+    """nbgrader's partial credit: a numeric result in [0, max_points] is the score."""
+    if value is None:
+        return max_points
+    try:
+        points = float(value)
+    except (TypeError, ValueError):
+        return max_points
+    if points < 0:
+        return max_points
+    return min(points, max_points)
+
+
+def _describe(error: BaseException, grade_id: str) -> str:
+    """A failure message without the test's source: the exception and where it came from."""
+    text = f"{type(error).__name__}: {error}".rstrip(": ")
+    if isinstance(error, AssertionError) and not str(error):
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == f"<test {grade_id}>"]
+        text = f"an assertion failed (test line {frames[-1].lineno})" if frames else "an assertion failed"
+    remote = getattr(error, "remote_traceback", None)
+    if remote:
+        text += "\n" + remote.rstrip()
+    return text

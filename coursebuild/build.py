@@ -1,0 +1,103 @@
+"""The main job: build the whole course and say how it went.
+
+1. regenerate every ``provided.py`` from the solutions;
+2. execute every solution notebook end to end (MNIST when present, digits otherwise);
+3. check that every test cell in it passed and the accuracy target was met;
+4. regenerate the student release with nbgrader;
+5. write executed HTML copies for self-study readers to ``build/html/``;
+6. print a summary table (assignment, tests passed, dataset, test accuracy, target, time).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from .course import BUILD, ROOT, Assignment, existing
+from .execute import ExecutedNotebook, execute_notebook
+from .provided import write_provided
+from .release import generate_release
+
+
+@dataclass
+class Row:
+    assignment: str
+    tests: str
+    dataset: str
+    accuracy: str
+    target: str
+    seconds: float
+    ok: bool
+
+
+def write_html(executed: ExecutedNotebook, html_dir: Path) -> Path:
+    html_dir.mkdir(parents=True, exist_ok=True)
+    body, _ = HTMLExporter().from_notebook_node(executed.notebook)
+    target = html_dir / f"{executed.assignment.name}.html"
+    target.write_text(body, encoding="utf-8")
+    executed_dir = BUILD / "executed"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(executed.notebook, executed_dir / executed.assignment.notebook)
+    return target
+
+
+def summarize(executed: ExecutedNotebook) -> Row:
+    assignment: Assignment = executed.assignment
+    accuracy = executed.results.get("test_accuracy")
+    dataset = str(executed.results.get("dataset", "-"))
+    target = assignment.target_accuracy
+    all_passed = executed.tests_passed == len(executed.tests) and not executed.cell_errors
+    meets_target = target is None or (accuracy is not None and dataset == "MNIST" and accuracy >= target)
+    return Row(
+        assignment=assignment.name,
+        tests=f"{executed.tests_passed}/{len(executed.tests)}",
+        dataset=dataset,
+        accuracy=f"{accuracy:.2%}" if accuracy is not None else "-",
+        target=f">= {target:.1%}" if target is not None else "-",
+        seconds=executed.seconds,
+        ok=all_passed and meets_target,
+    )
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ("assignment", "tests passed", "dataset", "test accuracy", "target", "time", "status")
+    lines = [(r.assignment, r.tests, r.dataset, r.accuracy, r.target, f"{r.seconds:.0f} s",
+              "ok" if r.ok else "FAILED") for r in rows]
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    def fmt(row):
+        return " | ".join(str(cell).ljust(width) for cell, width in zip(row, widths))
+    return "\n".join([fmt(header), "-+-".join("-" * w for w in widths), *map(fmt, lines)])
+
+
+def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = True) -> bool:
+    """Run the main job; returns True when every notebook passed and met its target."""
+    assignments = assignments or existing()
+    started = time.perf_counter()
+    write_provided(assignments)
+    rows, failures = [], []
+    for assignment in assignments:
+        print(f"==> executing {assignment.source.relative_to(ROOT)}",
+              flush=True)
+        executed = execute_notebook(assignment)
+        write_html(executed, BUILD / "html")
+        row = summarize(executed)
+        rows.append(row)
+        failures += [f"{assignment.name}: test {t.grade_id} failed: {t.message.splitlines()[0] if t.message else ''}"
+                     for t in executed.tests if not t.passed]
+        failures += [f"{assignment.name}: {error}" for error in executed.cell_errors]
+        print(f"    {row.tests} tests passed, test accuracy {row.accuracy} ({row.dataset}), "
+              f"{row.seconds:.0f} s", flush=True)
+    if release:
+        print("==> regenerating the student release with nbgrader generate_assignment", flush=True)
+        generate_release(assignments)
+    print(f"==> executed notebooks as HTML: {BUILD / 'html'}")
+    print()
+    print(format_table(rows))
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    for failure in failures:
+        print(f"FAILED {failure}")
+    return all(row.ok for row in rows)

@@ -1,0 +1,91 @@
+"""Execute a solution notebook in a real Jupyter kernel and read back what happened.
+
+Test cells are judged as nbgrader judges them: a cell fails if it shows an error or writes
+anything to stderr. The notebook's ``report_result`` numbers (test accuracy, dataset) come
+back through ``BFS_RESULTS_FILE``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from autograder.notebook import classify
+
+from .course import ROOT, Assignment
+
+
+@dataclass
+class TestCellResult:
+    grade_id: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class ExecutedNotebook:
+    assignment: Assignment
+    notebook: nbformat.NotebookNode
+    seconds: float
+    results: dict = field(default_factory=dict)
+    tests: list[TestCellResult] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(test.passed for test in self.tests)
+
+
+def execute_notebook(assignment: Assignment, *, grading: bool = False, timeout: int = 1200,
+                     path: Path | None = None) -> ExecutedNotebook:
+    """Run every cell of ``path`` (default: the solution notebook) in its own folder.
+
+    grading=True sets ``NBGRADER_EXECUTION`` so data loading and training are skipped.
+    Errors do not stop execution; they are collected per cell.
+    """
+    path = Path(path or assignment.source)
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as scratch:
+        results_file = Path(scratch) / "results.json"
+        env = {**os.environ, "BFS_RESULTS_FILE": str(results_file),
+               "BFS_DATA_DIR": os.environ.get("BFS_DATA_DIR", str(ROOT / "data")),
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        env.pop("MPLBACKEND", None)  # the kernel's inline backend keeps figures in the notebook
+        if grading:
+            env["NBGRADER_EXECUTION"] = "autograde"
+        else:
+            env.pop("NBGRADER_EXECUTION", None)
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute(env=env)
+        seconds = time.perf_counter() - start
+        results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    executed = ExecutedNotebook(assignment, nb, seconds, results)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        problem = _problem(cell)
+        if classify(cell) == "test":
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            executed.tests.append(TestCellResult(grade_id, problem is None, problem or ""))
+        elif problem and not problem.startswith("stderr:"):
+            executed.cell_errors.append(f"cell {index + 1}: {problem}")
+    return executed
+
+
+def _problem(cell) -> str | None:
+    """nbgrader's verdict on a code cell's outputs: an error, or text on stderr."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}"
+        if output.output_type == "stream" and output.name == "stderr":
+            return f"stderr: {output.text.strip()[:500]}"
+    return None
