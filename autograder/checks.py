@@ -87,7 +87,8 @@ def as_array(value, name: str, output: str = "the result") -> np.ndarray:
         except ValueError as error:  # ragged lists
             fail(f"{name}: {output} cannot be read as an array ({error}).")
     else:
-        fail(f"{name}: {output} is a {type(value).__name__}, not a numpy array.")
+        kind = getattr(value, "type_name", type(value).__name__)  # sandbox handles name their type
+        fail(f"{name}: {output} is a {kind}, not a numpy array.")
     if array.dtype.kind not in "biuf":
         fail(f"{name}: {output} has dtype {array.dtype}; expected numbers (a float array).")
     return array
@@ -213,6 +214,8 @@ def call(fn: Callable, *args, name: str | None = None, forbid_warnings: bool = F
         except NotImplementedError:
             fail(f"{name} is not implemented yet: it still raises NotImplementedError.")
         except Exception as error:  # the student's bug, reported as a failed check
+            if getattr(error, "contract_violation", False):   # from the grader's proxies
+                fail(f"{name} {error}")
             fail(f"{name} raised {type(error).__name__}: {error}{_student_traceback(error)}")
     changed = _changed_argument(before_args, before_kwargs, args, kwargs)
     if changed:

@@ -1,0 +1,1 @@
+"""The batch grader: plans, sandboxed runs, workers, reports and the nbgrader gradebook."""

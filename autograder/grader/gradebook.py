@@ -1,0 +1,104 @@
+"""Put results where nbgrader's own tools look for them.
+
+For each graded notebook this writes an *autograded notebook* to
+``<course>/autograded/<student>/<assignment>/``: the student release with the student's
+answers filled in and each test cell's outcome as its output (an error for a failed test, a
+number for partial credit, nothing for full marks), with test cells in their *released* form,
+so hidden test source never appears. nbgrader's ``SaveAutoGrades`` then reads that notebook
+into the gradebook exactly as ``nbgrader autograde`` would, which keeps formgrader (manual
+grading of written answers), ``nbgrader export`` and ``nbgrader generate_feedback`` working.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import SaveAutoGrades
+
+from ..notebook import MalformedNotebook, classify, read_notebook
+from .batch import Course
+from .submission import SubmissionResult
+
+FILLED_KINDS = ("solution", "answer", "task")
+
+
+class GradebookError(RuntimeError):
+    pass
+
+
+def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
+    """The release with the student's answers and the tests' outcomes (see module docstring)."""
+    outcome = {test.grade_id: test for test in result.tests}
+    answers, free_after = {}, {}
+    previous = None
+    for cell in (submission_nb.cells if submission_nb is not None else []):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id and grade_id not in answers:
+            answers[grade_id] = cell
+            previous = grade_id
+        elif not grade_id and cell.cell_type == "code" and cell.source.strip():
+            free_after.setdefault(previous, []).append(cell)
+    nb = copy.deepcopy(release_nb)
+    cells = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        kind = classify(cell)
+        mine = answers.get(grade_id)
+        if kind in FILLED_KINDS and mine is not None and mine.cell_type == cell.cell_type:
+            cell.source = mine.source
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            if kind == "test":
+                cell.outputs = _test_outputs(outcome.get(grade_id), meta)
+        cells.append(cell)
+        for extra in free_after.get(grade_id, []) if grade_id else []:
+            cells.append(nbformat.v4.new_code_cell(extra.source))
+    nb.cells = cells
+    return nb
+
+
+def _test_outputs(test, meta) -> list:
+    if test is None:
+        return [nbformat.v4.new_output("error", ename="NotGraded", evalue="this test did not run",
+                                       traceback=["this test did not run"])]
+    if test.passed:
+        return []
+    if test.points > 0:
+        return [nbformat.v4.new_output("execute_result", data={"text/plain": f"{test.points:g}"},
+                                       execution_count=None)]
+    return [nbformat.v4.new_output("error", ename="TestFailed", evalue=test.message.splitlines()[0][:200]
+                                   if test.message else "failed", traceback=test.message.splitlines() or ["failed"])]
+
+
+def record(course: Course, db_url: str, result: SubmissionResult, submission_path: str) -> Path:
+    """Write the autograded notebook and its grades into the gradebook at ``db_url``."""
+    with Gradebook(db_url) as gb:
+        try:
+            gb.find_assignment(result.assignment)
+        except MissingEntry:
+            raise GradebookError(
+                f"the gradebook {db_url} does not know assignment {result.assignment}; run "
+                f"`nbgrader generate_assignment {result.assignment}` (or `python -m coursebuild "
+                "release`) with this gradebook first") from None
+        gb.update_or_create_student(result.student)
+        try:
+            gb.find_submission(result.assignment, result.student)
+        except MissingEntry:
+            gb.add_submission(result.assignment, result.student)
+    release_nb = nbformat.read(course.release(result.assignment, result.notebook), as_version=4)
+    try:
+        submission_nb = read_notebook(submission_path)
+    except MalformedNotebook:
+        submission_nb = None
+    nb = autograded_notebook(release_nb, submission_nb, result)
+    resources = {"nbgrader": {"notebook": result.notebook, "assignment": result.assignment,
+                              "student": result.student, "db_url": db_url}}
+    SaveAutoGrades().preprocess(nb, resources)
+    target = course.root / "autograded" / result.student / result.assignment / f"{result.notebook}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+    return target

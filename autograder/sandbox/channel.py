@@ -1,0 +1,89 @@
+"""Framed messages over a stream socket: a JSON header plus ``.npy`` blobs.
+
+Frame: 8-byte little-endian length, then the payload. Payload: 4-byte header length, the
+UTF-8 JSON header (which lists the blob lengths under ``"blobs"``), then the blobs. Frames
+larger than ``max_bytes`` are refused, so a runaway sandbox cannot exhaust the grader's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import struct
+import time
+
+DEFAULT_MAX_BYTES = 600 * 2**20
+
+
+class ChannelClosed(ConnectionError):
+    """The other side closed the connection (or died)."""
+
+
+class ChannelTimeout(TimeoutError):
+    """No complete message arrived before the deadline."""
+
+
+class ProtocolError(ValueError):
+    """The other side sent something that is not a well-formed message."""
+
+
+class Channel:
+    def __init__(self, sock: socket.socket, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.sock = sock
+        self.max_bytes = max_bytes
+
+    def send(self, header: dict, blobs: list[bytes] = ()) -> None:
+        header = {**header, "blobs": [len(blob) for blob in blobs]}
+        text = json.dumps(header, allow_nan=False, separators=(",", ":")).encode()
+        payload_length = 4 + len(text) + sum(len(blob) for blob in blobs)
+        parts = [struct.pack("<Q", payload_length), struct.pack("<I", len(text)), text, *blobs]
+        try:
+            self.sock.sendall(b"".join(parts) if payload_length < 2**20 else parts[0])
+            if payload_length >= 2**20:
+                for part in parts[1:]:
+                    self.sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError, OSError) as error:
+            raise ChannelClosed(str(error)) from None
+
+    def receive(self, deadline: float | None = None) -> tuple[dict, list[bytes]]:
+        """The next message; ``deadline`` is a ``time.monotonic()`` instant (None: wait forever)."""
+        (length,) = struct.unpack("<Q", self._read(8, deadline))
+        if length < 4 or length > self.max_bytes:
+            raise ProtocolError(f"message of {length} bytes refused")
+        payload = self._read(length, deadline)
+        (header_length,) = struct.unpack("<I", payload[:4])
+        if header_length > length - 4:
+            raise ProtocolError("header longer than the message")
+        try:
+            header = json.loads(payload[4:4 + header_length])
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ProtocolError(f"header is not JSON: {error}") from None
+        if not isinstance(header, dict) or not isinstance(header.get("blobs"), list):
+            raise ProtocolError("header is not a message")
+        blobs, offset = [], 4 + header_length
+        for size in header["blobs"]:
+            if not isinstance(size, int) or size < 0 or offset + size > length:
+                raise ProtocolError("blob lengths do not match the message")
+            blobs.append(payload[offset:offset + size])
+            offset += size
+        if offset != length:
+            raise ProtocolError("trailing bytes after the blobs")
+        return header, blobs
+
+    def _read(self, count: int, deadline: float | None) -> bytes:
+        chunks, remaining = [], count
+        while remaining:
+            if deadline is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0 or not select.select([self.sock], [], [], wait)[0]:
+                    raise ChannelTimeout("no reply before the deadline")
+            try:
+                chunk = self.sock.recv(min(remaining, 4 * 2**20))
+            except (ConnectionResetError, OSError) as error:
+                raise ChannelClosed(str(error)) from None
+            if not chunk:
+                raise ChannelClosed("the other side closed the connection")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)

@@ -1,0 +1,377 @@
+"""Put a freshly forked process into a sandbox (Linux namespaces, mounts, limits).
+
+``spawn(policy, target)`` forks twice. The first child ("monitor") unshares new mount,
+network, PID, IPC and UTS namespaces (plus a user namespace when not root); its child is
+process 1 of the new PID namespace, so when it ends every process the student started ends
+with it. That child then:
+
+1. builds a new root in a tmpfs: read-only binds of the system directories, the Python
+   installation and the course's helper packages, and nothing else (no ``solutions/``, no
+   gradebook, no other students), plus a writable ``/home/student`` and ``/tmp``;
+2. chroots into it; has no network but loopback (which is down);
+3. drops every privilege (a sandbox uid per worker slot when run as root; an empty
+   capability set inside the user namespace otherwise) and sets ``no_new_privs``;
+4. sets resource limits: address space, CPU time, processes, file size, open files;
+5. closes every inherited file descriptor but the ones it was told to keep, then runs
+   ``target()``.
+
+Where namespaces are unavailable (not Linux, or a container that forbids them) the sandbox is
+*weak*: its own process and session, resource limits and a scratch directory, but the
+filesystem and network stay reachable. ``probe()`` says which mode applies, and the grader
+warns loudly (or refuses, with ``--require-isolation``) in the weak mode.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import resource
+import select
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
+DEVICES = ("null", "zero", "random", "urandom")
+HOME = "/home/student"
+
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+@dataclass
+class Policy:
+    """What a sandbox may use. Sizes in bytes, times in seconds."""
+
+    memory_bytes: int = 2 * 2**30
+    cpu_seconds: int = 600
+    max_processes: int = 32
+    max_file_bytes: int = 64 * 2**20
+    max_open_files: int = 256
+    disk_bytes: int = 256 * 2**20
+    readonly_paths: tuple[str, ...] = ()
+    files: dict[str, bytes] = field(default_factory=dict)
+    uid: int = 61000
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mode:
+    strong: bool
+    user_namespace: bool
+    reason: str = ""
+
+
+def default_readonly_paths(packages: tuple[str, ...] = ("coursekit", "autograder")) -> tuple[str, ...]:
+    """The Python installation, the virtual environment and the helper packages' folders."""
+    paths = {sys.base_prefix, sys.prefix, sys.exec_prefix}
+    for name in packages:
+        module = sys.modules.get(name) or __import__(name)
+        paths.add(str(Path(module.__file__).resolve().parent))
+    return tuple(sorted(os.path.realpath(p) for p in paths if os.path.isdir(p)))
+
+
+def probe() -> Mode:
+    """Can this process build strong sandboxes? (Forks a throwaway child to find out.)"""
+    if _libc is None:
+        return Mode(False, False, f"namespaces need Linux, this is {sys.platform}")
+    root = os.geteuid() == 0
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+    if not root:
+        flags |= CLONE_NEWUSER
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        ok = _libc.unshare(flags) == 0
+        if ok and not root:
+            ok = _map_user()
+        if ok:
+            ok = _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
+        os.write(write, b"1" if ok else str(ctypes.get_errno()).encode())
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 16)
+    os.close(read)
+    os.waitpid(pid, 0)
+    if answer == b"1":
+        return Mode(True, not root)
+    return Mode(False, False, f"creating namespaces failed ({os.strerror(int(answer or 0))})")
+
+
+def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fds: tuple[int, ...],
+          mode: Mode, root_dir: str) -> int:
+    """Fork a sandboxed process running ``target``; returns the pid to wait for or kill.
+
+    The sandbox's stdout and stderr go to ``output_fd``; stdin is /dev/null. The returned
+    process exits with the sandboxed process's status (128 + signal number if a signal ended
+    it). ``root_dir`` is an empty directory used as the mount point of the new root (never
+    visible outside the sandbox's mount namespace).
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        base_size = _current_address_space()
+        other_tasks = _tasks_of_this_user() if (not mode.strong or mode.user_namespace) else 0
+        limits = _limits(policy, base_size, other_tasks)
+        if not mode.strong:
+            _enter_weak(policy, root_dir)
+            _finish_and_run(policy, target, keep_fds, limits)
+        flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+        if mode.user_namespace:
+            flags |= CLONE_NEWUSER
+        _check(_libc.unshare(flags), "unshare")
+        if mode.user_namespace and not _map_user():
+            raise OSError("cannot map the user namespace")
+        alive_read, alive_write = os.pipe()   # EOF on alive_read: the monitor is gone
+        child = os.fork()
+        if child:
+            os.close(alive_read)
+            _monitor(child)
+        os.close(alive_write)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if select.select([alive_read], [], [], 0)[0]:
+            os._exit(1)   # the monitor died before the death signal was armed
+        os.close(alive_read)
+        _build_root(policy, root_dir, mode)
+        _drop_privileges(policy, mode)
+        _finish_and_run(policy, target, keep_fds, limits)
+    except BaseException as error:  # never return into the worker's code
+        try:
+            os.write(2, f"sandbox set-up failed: {error!r}\n".encode())
+        finally:
+            os._exit(70)
+
+
+def describe_exit(status: int) -> str:
+    """Words for a sandbox's exit status as returned by ``os.waitpid``."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        code = 128 - code
+    if code >= 128:
+        number = code - 128
+        if number == signal.SIGXCPU:
+            return "was stopped: it used up its CPU-time limit"
+        if number == signal.SIGKILL:
+            return "was killed (it may have run out of memory)"
+        if number == signal.SIGSEGV:
+            return "crashed (segmentation fault)"
+        try:
+            return f"was ended by signal {signal.Signals(number).name}"
+        except ValueError:
+            return f"was ended by signal {number}"
+    if code == 70:
+        return "could not be started (sandbox set-up failed)"
+    return f"exited with status {code} (sys.exit, os._exit or a crash)"
+
+
+# ---------------------------------------------------------------------- the steps
+
+def _monitor(child: int) -> None:
+    """Wait for the sandboxed process and exit with its status; never returns."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except ChildProcessError:
+            os._exit(70)
+        except InterruptedError:
+            continue
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(128 - code if code < 0 else min(code, 255))
+
+
+def _build_root(policy: Policy, root_dir: str, mode: Mode) -> None:
+    root = root_dir.rstrip("/")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={policy.disk_bytes},mode=755")
+    for name in SYSTEM_DIRS:
+        source = f"/{name}"
+        if os.path.islink(source):
+            os.symlink(os.readlink(source), f"{root}{source}")
+        elif os.path.isdir(source):
+            _bind_readonly(source, f"{root}{source}")
+    bound = [f"/{name}" for name in SYSTEM_DIRS]
+    for path in sorted(policy.readonly_paths):
+        if any(path == done or path.startswith(done + "/") for done in bound):
+            continue  # already visible through a parent bind
+        _bind_readonly(path, f"{root}{path}")
+        bound.append(path)
+    os.makedirs(f"{root}/dev", exist_ok=True)
+    for name in DEVICES:
+        target = f"{root}/dev/{name}"
+        open(target, "w").close()
+        _mount(f"/dev/{name}", target, None, MS_BIND)
+    for path, size, mode_bits in (("/dev/shm", 16 * 2**20, "1777"), ("/tmp", 64 * 2**20, "1777")):
+        os.makedirs(f"{root}{path}", exist_ok=True)
+        _mount("tmpfs", f"{root}{path}", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode_bits}")
+    os.makedirs(f"{root}/proc", exist_ok=True)
+    if _libc.mount(b"proc", f"{root}/proc".encode(), b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
+        os.rmdir(f"{root}/proc")  # optional: Python needs no /proc
+    home = f"{root}{HOME}"
+    os.makedirs(home)
+    for name, content in policy.files.items():
+        Path(home, name).write_bytes(content)
+    if not mode.user_namespace:
+        for dirpath, _, filenames in os.walk(home):
+            os.chown(dirpath, policy.uid, policy.uid)
+            for filename in filenames:
+                os.chown(os.path.join(dirpath, filename), policy.uid, policy.uid)
+    os.chmod(home, 0o700)
+    os.chroot(root)
+    os.chdir(HOME)
+
+
+def _bind_readonly(source: str, target: str) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _drop_privileges(policy: Policy, mode: Mode) -> None:
+    if mode.user_namespace:
+        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text()) if os.path.exists(
+            "/proc/sys/kernel/cap_last_cap") else 40
+        for capability in range(last + 1):
+            _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+        _clear_capabilities()
+    else:
+        os.setgroups([])
+        os.setresgid(policy.uid, policy.uid, policy.uid)
+        os.setresuid(policy.uid, policy.uid, policy.uid)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _clear_capabilities() -> None:
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    if SYS_CAPSET is None:
+        raise OSError(f"capset: unknown syscall number on {platform.machine()}")
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    _check(_libc.syscall(SYS_CAPSET, ctypes.byref(header), ctypes.byref(data)), "capset")
+
+
+def _enter_weak(policy: Policy, scratch: str) -> None:
+    """No namespaces: work in ``scratch`` (the caller empties it afterwards)."""
+    for name, content in policy.files.items():
+        Path(scratch, name).write_bytes(content)
+    os.chdir(scratch)
+
+
+def _finish_and_run(policy: Policy, target: Callable[[], None], keep_fds: tuple[int, ...],
+                    limits: list) -> None:
+    keep = sorted(set(keep_fds) | {0, 1, 2})
+    start = 3
+    for fd in keep:
+        if fd >= start:
+            os.closerange(start, fd)
+            start = fd + 1
+    os.closerange(start, max(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1024))
+    for which, soft, hard in limits:
+        resource.setrlimit(which, (soft, hard))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # oversized writes fail instead of killing
+    os.environ.clear()
+    os.environ.update({
+        "HOME": HOME if os.path.isdir(HOME) else os.getcwd(), "PATH": "/usr/bin:/bin",
+        "TMPDIR": "/tmp" if os.path.isdir(HOME) else os.getcwd(), "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(os.getcwd(), ".matplotlib"),
+        "NBGRADER_EXECUTION": "autograde", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        **policy.environment,
+    })
+    sys.path[:0] = [os.getcwd()]
+    try:
+        target()
+    finally:
+        os._exit(0)
+
+
+def _limits(policy: Policy, base_size: int, other_tasks: int) -> list:
+    """(resource, soft, hard) triples. The address-space limit adds ``memory_bytes`` to what
+    the (warm, already importing numpy and torch) process has mapped; the process limit adds
+    to what the same real user already runs when the sandbox cannot have its own uid."""
+    return [
+        (resource.RLIMIT_AS, base_size + policy.memory_bytes, base_size + policy.memory_bytes),
+        (resource.RLIMIT_CPU, policy.cpu_seconds, policy.cpu_seconds + 5),
+        (resource.RLIMIT_FSIZE, policy.max_file_bytes, policy.max_file_bytes),
+        (resource.RLIMIT_NOFILE, policy.max_open_files, policy.max_open_files),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_NPROC, other_tasks + policy.max_processes, other_tasks + policy.max_processes),
+    ]
+
+
+def _tasks_of_this_user() -> int:
+    """Processes and threads the real user runs now (what RLIMIT_NPROC counts)."""
+    uid, count = os.getuid(), 0
+    try:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = Path(entry.path, "status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if int(fields.get("Uid", "-1").split()[0]) == uid:
+                count += int(fields.get("Threads", "1").strip())
+    except OSError:
+        return 4096
+    return count
+
+
+def _current_address_space() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 64 * 2**30  # unknown: no practical address-space limit beyond memory_bytes
+
+
+def _map_user() -> bool:
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+    except OSError:
+        return False
+    return True
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    encode = lambda value: value.encode() if isinstance(value, str) else value  # noqa: E731
+    result = _libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data))
+    _check(result, f"mount {source} on {target}")
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")

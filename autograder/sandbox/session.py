@@ -1,0 +1,309 @@
+"""The trusted end of a sandbox: start it, run cells in it, call the student's functions.
+
+``Sandbox`` owns one sandboxed process (see ``isolation``) running the ``agent``, and the
+channel to it. ``StudentFunction`` is the proxy a test cell sees in place of a graded
+function: calling it sends the arguments into the sandbox and returns the decoded result,
+and it behaves like a local call in the ways tests can observe: in-place changes to array
+arguments are applied to the caller's arrays, warnings are re-issued, exceptions are raised
+with the student's exception type name (as a ``StudentCodeError``), and test functions and
+Generators passed as arguments are called back on this side.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import os
+import signal
+import socket
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from .agent import Agent
+from .channel import Channel, ChannelClosed, ChannelTimeout, ProtocolError
+from .isolation import Mode, Policy, describe_exit, spawn
+from .wire import ContractViolation, Handle, TrustedDecoder, TrustedEncoder, WireError
+
+GENERATOR_METHODS = {
+    "integers", "random", "choice", "bytes", "shuffle", "permutation", "permuted", "beta",
+    "binomial", "chisquare", "dirichlet", "exponential", "f", "gamma", "geometric", "gumbel",
+    "hypergeometric", "laplace", "logistic", "lognormal", "logseries", "multinomial",
+    "multivariate_normal", "negative_binomial", "noncentral_chisquare", "noncentral_f",
+    "normal", "pareto", "poisson", "power", "rayleigh", "standard_cauchy",
+    "standard_exponential", "standard_gamma", "standard_normal", "standard_t", "triangular",
+    "uniform", "vonmises", "wald", "weibull", "zipf",
+}
+MIRRORED_ERRORS = {
+    "ArithmeticError", "AssertionError", "AttributeError", "FloatingPointError", "IndexError",
+    "KeyError", "LookupError", "MemoryError", "NameError", "NotImplementedError", "OverflowError",
+    "RecursionError", "RuntimeError", "TypeError", "UnboundLocalError", "ValueError",
+    "ZeroDivisionError", "SystemExit", "KeyboardInterrupt", "LinAlgError",
+}
+MIRRORED_WARNINGS = {"RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning",
+                     "ComplexWarning", "SyntaxWarning"}
+MAX_OUTPUT = 64 * 1024
+
+
+class SandboxFailure(BaseException):
+    """The sandboxed process timed out, died or misbehaved; ``reason`` says which.
+
+    A BaseException, so that test code catching ``Exception`` cannot swallow it.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StudentCodeError(Exception):
+    """An exception raised by the student's code in the sandbox."""
+
+    remote_traceback = ""
+
+
+_error_classes: dict[str, type] = {}
+
+
+def student_error(kind: str, message: str, remote_traceback: str = "") -> StudentCodeError:
+    """A ``StudentCodeError`` that is also an instance of the builtin the student raised
+    (``ValueError``, ...), so tests can catch it the same way as in-process."""
+    if kind not in _error_classes:
+        base = getattr(builtins, kind, None) if kind in MIRRORED_ERRORS else None
+        if kind == "LinAlgError":
+            base = np.linalg.LinAlgError
+        if kind in ("SystemExit", "KeyboardInterrupt"):
+            base = RuntimeError  # a call that exits must not stop the grader
+        bases = (StudentCodeError, base) if base is not None and issubclass(base, Exception) \
+            else (StudentCodeError,)
+        _error_classes[kind] = type(kind if base is not None else "StudentCodeError", bases, {})
+    error = _error_classes[kind](message if kind in MIRRORED_ERRORS else f"{kind}: {message}")
+    error.remote_traceback = remote_traceback
+    return error
+
+
+class Sandbox:
+    """One sandboxed process and the trusted end of its channel."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, policy: Policy, mode: Mode, root_dir: str, shell_factory):
+        self.policy, self.mode, self.root_dir, self.shell_factory = policy, mode, root_dir, shell_factory
+        self.id = next(self._ids)
+        self.pid: int | None = None
+        self.exit_reason: str | None = None
+        self._output = bytearray()
+        self._output_total = 0
+        self._next_request = 0
+        self.callbacks: dict = {}
+        self.generators: dict = {}
+
+    # ------------------------------------------------------------------ life
+    def start(self) -> None:
+        trusted_end, sandbox_end = socket.socketpair()
+        out_read, out_write = os.pipe()
+        shell_factory = self.shell_factory
+
+        def run_agent():
+            Agent(Channel(sandbox_end), shell_factory()).serve()
+
+        self.pid = spawn(self.policy, run_agent, output_fd=out_write, keep_fds=(sandbox_end.fileno(),),
+                         mode=self.mode, root_dir=self.root_dir)
+        sandbox_end.close()
+        os.close(out_write)
+        self.channel = Channel(trusted_end)
+        self._reader = threading.Thread(target=self._drain_output, args=(out_read,), daemon=True)
+        self._reader.start()
+
+    def stop(self, reason: str | None = None) -> str:
+        """End the sandbox (politely if ``reason`` is None) and return why it ended."""
+        if self.pid is not None:
+            status = None
+            if reason is None:
+                try:
+                    self.channel.send({"op": "shutdown"})
+                except ChannelClosed:
+                    pass
+                status = self._wait(timeout=2.0)
+            if status is None:
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                status = self._wait(timeout=None)
+            self.exit_reason = reason or describe_exit(status)
+            self.pid = None
+            self.channel.sock.close()
+            self._reader.join(timeout=2)
+        return self.exit_reason or ""
+
+    @property
+    def alive(self) -> bool:
+        return self.pid is not None
+
+    def output(self) -> str:
+        text = self._output.decode("utf-8", errors="replace")
+        if self._output_total > len(self._output):
+            text += f"\n... ({self._output_total - len(self._output)} more bytes of output not kept)"
+        return text
+
+    # ------------------------------------------------------------------ work
+    def exec_cell(self, source: str, deadline: float) -> dict:
+        """Run a cell; returns the agent's reply ({"ok": bool, "error": {...}})."""
+        reply, _ = self._request({"op": "exec", "source": source}, [], deadline)
+        return reply
+
+    def call(self, name: str, args: tuple, kwargs: dict, deadline: float):
+        encoder = TrustedEncoder(self.id, self.callbacks, self.generators)
+        header = {"op": "call", "name": name, "args": encoder.encode(list(args)),
+                  "kwargs": encoder.encode(dict(kwargs))}
+        reply, blobs = self._request(header, encoder.arrays, deadline)
+        decoder = TrustedDecoder(blobs, self.id)
+        for category, message in reply.get("warnings", [])[:20]:
+            kind = getattr(builtins, category, None) if category in MIRRORED_WARNINGS else None
+            if category == "ComplexWarning":
+                kind = np.exceptions.ComplexWarning
+            warnings.warn(str(message), kind if kind is not None else UserWarning, stacklevel=3)
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            raise student_error(str(error.get("type", "Exception"))[:100],
+                                str(error.get("message", ""))[:2000], str(error.get("traceback", ""))[:4000])
+        value = self._decode(decoder, reply.get("value"))
+        for change in reply.get("mutations", [])[:1000]:
+            _apply_mutation(args, kwargs, change, self._decode(decoder, change.get("value")))
+        return value
+
+    def release(self, deadline: float) -> None:
+        self.callbacks.clear()
+        self.generators.clear()
+        if self.alive:
+            self._request({"op": "release"}, [], deadline)
+
+    # ------------------------------------------------------------------ protocol
+    def _request(self, header: dict, blobs: list[bytes], deadline: float):
+        if not self.alive:
+            raise SandboxFailure(f"the notebook's process {self.exit_reason or 'is not running'}")
+        self._next_request += 1
+        request_id = f"t{self._next_request}"
+        try:
+            self.channel.send({**header, "id": request_id}, blobs)
+            while True:
+                reply, reply_blobs = self.channel.receive(deadline)
+                if reply.get("op") == "reply":
+                    if reply.get("id") != request_id:
+                        raise ProtocolError("out-of-order reply")
+                    return reply, reply_blobs
+                self._serve(reply, reply_blobs)
+        except ChannelTimeout:
+            raise SandboxFailure(self.stop("was stopped: it ran past its time limit")) from None
+        except ChannelClosed:
+            raise SandboxFailure(self.stop()) from None
+        except (ProtocolError, WireError) as error:
+            raise SandboxFailure(self.stop(f"was stopped: it sent a malformed message ({error})")) from None
+
+    def _serve(self, header: dict, blobs: list[bytes]) -> None:
+        """Answer the sandbox's request to call a test's function or draw from its Generator."""
+        op, request_id = header.get("op"), header.get("id")
+        decoder = TrustedDecoder(blobs, self.id)
+        try:
+            args = self._decode(decoder, header.get("args", []))
+            kwargs = self._decode(decoder, header.get("kwargs", {"$d": []}))
+            if not isinstance(args, list) or not isinstance(kwargs, dict) \
+                    or not all(isinstance(key, str) for key in kwargs):
+                raise ProtocolError("malformed arguments")
+            if op == "callback":
+                function = self.callbacks.get(header.get("key"))
+                if function is None:
+                    raise ProtocolError("unknown callback")
+                value = function(*args, **kwargs)
+            elif op == "rng":
+                generator, method = self.generators.get(header.get("key")), header.get("method")
+                if generator is None or method not in GENERATOR_METHODS:
+                    raise ProtocolError(f"unknown generator method {method!r}")
+                value = getattr(generator, method)(*args, **kwargs)
+                if method == "shuffle":
+                    value = args[0]
+            else:
+                raise ProtocolError(f"unexpected request {op!r}")
+            encoder = TrustedEncoder(self.id, self.callbacks, self.generators)
+            reply = {"op": "reply", "id": request_id, "ok": True, "value": encoder.encode(value)}
+            self.channel.send(reply, encoder.arrays)
+        except (ProtocolError, WireError):
+            raise
+        except Exception as error:  # a test function failed on the student's input: tell the sandbox
+            self.channel.send({"op": "reply", "id": request_id, "ok": False,
+                               "error": {"type": type(error).__name__, "message": str(error)[:1000]}})
+
+    def _decode(self, decoder: TrustedDecoder, node):
+        try:
+            return decoder.decode(node)
+        except ContractViolation:
+            raise
+        except WireError as error:
+            raise ProtocolError(str(error)) from None
+
+    # ------------------------------------------------------------------ process
+    def _wait(self, timeout: float | None):
+        """The exit status if the process ends within ``timeout`` (None: wait forever)."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            pid, status = os.waitpid(self.pid, 0 if timeout is None else os.WNOHANG)
+            if pid:
+                return status
+            if end is not None and time.monotonic() >= end:
+                return None
+            time.sleep(0.01)
+
+    def _drain_output(self, fd: int) -> None:
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            while True:
+                chunk = stream.read(65536)
+                if not chunk:
+                    return
+                self._output_total += len(chunk)
+                room = MAX_OUTPUT - len(self._output)
+                if room > 0:
+                    self._output += chunk[:room]
+
+
+def _apply_mutation(args: tuple, kwargs: dict, change: dict, value) -> None:
+    """Apply an in-place change the student's function made to one of its arguments."""
+    target = list(args) if change.get("in") == "args" else kwargs
+    path = change.get("path", [])
+    if not isinstance(path, list) or not path:
+        return
+    for step in path[:-1]:
+        try:
+            target = target[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    try:
+        current = target[path[-1]]
+    except (KeyError, IndexError, TypeError):
+        return
+    if isinstance(current, np.ndarray) and isinstance(value, np.ndarray):
+        if current.shape == value.shape and current.flags.writeable:
+            np.copyto(current, value, casting="unsafe")
+        elif isinstance(target, (dict, list)):
+            target[path[-1]] = value
+    elif isinstance(current, dict) and isinstance(value, dict):
+        current.clear()
+        current.update(value)
+    elif isinstance(current, list) and isinstance(value, list):
+        current[:] = value
+
+
+class StudentFunction:
+    """Stands in for a graded function inside a test cell run by the trusted grader."""
+
+    def __init__(self, name: str, runner):
+        self.__name__ = self.__qualname__ = name
+        self._runner = runner
+
+    def __call__(self, *args, **kwargs):
+        return self._runner.call(self.__name__, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<student's {self.__name__}>"
