@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from .grader.batch import Course, GradingError, Settings, WorkerPool, discover
-from .grader.gradebook import GradebookError, record
+from .grader.gradebook import GradebookError, check_gradebook, record
 from .grader.reports import load_result, summary_table, write_csv, write_submission_reports
 from .grader.run import Limits
 from .grader.submission import SourceCache
@@ -67,6 +67,8 @@ def grade_command(args) -> int:
     db_url = None if args.no_gradebook else args.gradebook or (
         f"sqlite:///{course.root / 'gradebook.db'}" if not args.paths else None)
 
+    if db_url and jobs:
+        check_gradebook(db_url, {job.assignment for job in jobs})
     todo = [job for job in jobs if args.force or not _already_graded(out, job)]
     if len(todo) < len(jobs):
         print(f"{len(jobs) - len(todo)} submission(s) already graded and unchanged (use --force to regrade)",
@@ -89,7 +91,11 @@ def grade_command(args) -> int:
                 write_submission_reports(out, result)
                 job = by_key[(result.student, result.assignment, result.notebook)]
                 if db_url:
-                    record(course, db_url, result, job.submission)
+                    try:
+                        record(course, db_url, result, job.submission)
+                    except Exception as error:  # the result is safe in --out; say what failed
+                        print(f"warning: could not record {result.student}/{result.assignment} in "
+                              f"the gradebook: {error}", file=sys.stderr)
                 results.append(result)
         finally:
             pool.close()

@@ -24,7 +24,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     x: any shape. Returns a float64 array of ``x.shape``. ``f`` is evaluated on a float64
     copy of ``x`` that is perturbed one element at a time; the caller's ``x`` is never touched.
     """
-    point = np.array(x, dtype=np.float64)  # a copy: the caller's array stays as it was
+    # A C-ordered copy: the caller's array stays as it was, and reshape(-1) is a view of it.
+    point = np.array(x, dtype=np.float64, order="C")
     grad = np.zeros_like(point)
     flat_point, flat_grad = point.reshape(-1), grad.reshape(-1)
     for i in range(flat_point.size):

@@ -46,6 +46,8 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         size = path.stat().st_size
     except OSError as error:
         raise MalformedNotebook(f"{path.name}: cannot be read ({error.strerror})") from None
+    if not path.is_file():
+        raise MalformedNotebook(f"{path.name}: not a file (a folder?)")
     if size == 0:
         raise MalformedNotebook(f"{path.name}: the file is empty")
     if size > MAX_NOTEBOOK_BYTES:

@@ -67,7 +67,7 @@ def _partial_points(value, max_points: float) -> float:
     if value is None:
         return max_points
     try:
-        points = float(value)
+        points = float(repr(value))  # nbgrader parses the text/plain of the result
     except (TypeError, ValueError):
         return max_points
     if points < 0:

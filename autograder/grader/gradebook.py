@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
+from nbgrader.utils import parse_utc
 
 from ..notebook import MalformedNotebook, classify, read_notebook
 from .batch import Course
@@ -74,21 +75,31 @@ def _test_outputs(test, meta) -> list:
                                    if test.message else "failed", traceback=test.message.splitlines() or ["failed"])]
 
 
+def check_gradebook(db_url: str, assignments: set[str]) -> None:
+    """Fail early, before grading, if the gradebook does not know an assignment."""
+    with Gradebook(db_url) as gb:
+        for name in sorted(assignments):
+            try:
+                gb.find_assignment(name)
+            except MissingEntry:
+                raise GradebookError(
+                    f"the gradebook {db_url} does not know assignment {name}; run "
+                    f"`nbgrader generate_assignment {name}` (or `python -m coursebuild release`) "
+                    "with this gradebook first, or grade with --no-gradebook") from None
+
+
 def record(course: Course, db_url: str, result: SubmissionResult, submission_path: str) -> Path:
     """Write the autograded notebook and its grades into the gradebook at ``db_url``."""
     with Gradebook(db_url) as gb:
-        try:
-            gb.find_assignment(result.assignment)
-        except MissingEntry:
-            raise GradebookError(
-                f"the gradebook {db_url} does not know assignment {result.assignment}; run "
-                f"`nbgrader generate_assignment {result.assignment}` (or `python -m coursebuild "
-                "release`) with this gradebook first") from None
         gb.update_or_create_student(result.student)
         try:
-            gb.find_submission(result.assignment, result.student)
+            submission = gb.find_submission(result.assignment, result.student)
         except MissingEntry:
-            gb.add_submission(result.assignment, result.student)
+            submission = gb.add_submission(result.assignment, result.student)
+        # formgrader counts a submission as autograded when the gradebook's timestamp equals
+        # the one in the submitted folder's timestamp.txt (as nbgrader autograde records it)
+        submission.timestamp = _parse_timestamp(_submitted_timestamp(submission_path))
+        gb.db.commit()
     release_nb = nbformat.read(course.release(result.assignment, result.notebook), as_version=4)
     try:
         submission_nb = read_notebook(submission_path)
@@ -101,4 +112,22 @@ def record(course: Course, db_url: str, result: SubmissionResult, submission_pat
     target = course.root / "autograded" / result.student / result.assignment / f"{result.notebook}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
+    timestamp = _submitted_timestamp(submission_path)
+    if timestamp:
+        (target.parent / "timestamp.txt").write_text(timestamp)
     return target
+
+
+def _parse_timestamp(text: str | None):
+    try:
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _submitted_timestamp(submission_path: str) -> str | None:
+    """The text of nbgrader's timestamp.txt beside the submitted notebook, if any."""
+    try:
+        return (Path(submission_path).parent / "timestamp.txt").read_text().strip()[:100] or None
+    except OSError:
+        return None

@@ -127,6 +127,10 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
+        # The host may have replaced sys.stdout (pytest's capture, a notebook's stream): bind
+        # Python's streams to the sandbox's own fds 1 and 2.
+        sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+        sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         base_size = _current_address_space()
         other_tasks = _tasks_of_this_user() if (not mode.strong or mode.user_namespace) else 0
         limits = _limits(policy, base_size, other_tasks)

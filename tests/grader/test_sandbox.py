@@ -1,0 +1,169 @@
+"""A live sandbox: calls behave like local calls; the process is contained and limited."""
+
+import os
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from autograder.grader.worker import make_shell
+from autograder.sandbox.isolation import Mode, Policy, default_readonly_paths, probe
+from autograder.sandbox.session import Sandbox, SandboxFailure, StudentCodeError
+
+MODE = probe()
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+CODE = '''
+import numpy as np
+import warnings
+from provided import triple
+
+def double_in_place(x):
+    x *= 2
+    return triple(x)
+
+def apply(f, x):
+    return f(x) + 1
+
+def draw(rng):
+    a = rng.normal(size=3)
+    b = rng.integers(0, 100, size=4)
+    order = np.arange(5)
+    rng.shuffle(order)
+    return a, b, order
+
+def warn():
+    warnings.warn("careful", RuntimeWarning)
+    return 1.0
+
+def broken(x):
+    raise ValueError(f"bad input {x}")
+
+def stub():
+    raise NotImplementedError()
+
+def add_key(params):
+    params["extra"] = np.ones(2)
+    return len(params)
+'''
+
+
+def deadline(seconds=30):
+    return time.monotonic() + seconds
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    policy = Policy(readonly_paths=default_readonly_paths(), memory_bytes=1 * 2**30,
+                    files={"provided.py": b"def triple(x):\n    return 3 * x\n"})
+    box = Sandbox(policy, MODE, str(tmp_path), make_shell)
+    box.start()
+    reply = box.exec_cell(CODE, deadline())
+    assert reply["ok"], reply
+    yield box
+    box.stop()
+
+
+def test_calls_return_values_and_write_back_in_place_changes(sandbox):
+    x = np.arange(3.0)
+    assert np.array_equal(sandbox.call("double_in_place", (x,), {}, deadline()), [0, 6, 12])
+    assert np.array_equal(x, [0, 2, 4]), "the in-place change reaches the caller, as in-process"
+    params = {"W1": np.ones(1)}
+    assert sandbox.call("add_key", (params,), {}, deadline()) == 2
+    assert set(params) == {"W1", "extra"}
+
+
+def test_test_functions_and_generators_are_called_back(sandbox):
+    assert sandbox.call("apply", (lambda v: float(np.sum(v)), np.ones(4)), {}, deadline()) == 5.0
+    ours, local = np.random.default_rng(7), np.random.default_rng(7)
+    a, b, order = sandbox.call("draw", (ours,), {}, deadline())
+    assert np.array_equal(a, local.normal(size=3)) and np.array_equal(b, local.integers(0, 100, size=4))
+    expected = np.arange(5)
+    local.shuffle(expected)
+    assert np.array_equal(order, expected)
+    assert ours.bit_generator.state == local.bit_generator.state, "the generator advanced as in-process"
+
+
+def test_errors_and_warnings_look_like_local_ones(sandbox):
+    with pytest.raises(ValueError, match="bad input 3") as caught:
+        sandbox.call("broken", (3,), {}, deadline())
+    assert isinstance(caught.value, StudentCodeError)
+    assert "raise ValueError" in caught.value.remote_traceback
+    with pytest.raises(NotImplementedError):
+        sandbox.call("stub", (), {}, deadline())
+    with pytest.raises(NameError, match="not defined"):
+        sandbox.call("missing", (), {}, deadline())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        sandbox.call("warn", (), {}, deadline())
+    assert [w.category for w in seen] == [RuntimeWarning]
+
+
+def test_a_function_that_never_returns_is_stopped(sandbox):
+    sandbox.exec_cell("def spin():\n    while True:\n        pass", deadline())
+    start = time.monotonic()
+    with pytest.raises(SandboxFailure, match="time limit"):
+        sandbox.call("spin", (), {}, deadline(1.5))
+    assert time.monotonic() - start < 10 and not sandbox.alive
+
+
+def test_memory_is_limited(sandbox):
+    reply = sandbox.exec_cell("big = np.ones(50 * 2**30 // 8)", deadline())
+    assert not reply["ok"] and reply["error"]["type"] == "MemoryError", reply
+
+
+def test_exiting_is_reported(sandbox):
+    with pytest.raises(SandboxFailure, match="status 3"):
+        sandbox.exec_cell("import os\nos._exit(3)", deadline())
+
+
+def test_output_is_kept_short(sandbox):
+    sandbox.exec_cell("for _ in range(2000):\n    print('x' * 1000)", deadline())
+    sandbox.stop()
+    assert len(sandbox.output()) < 70_000 and "more bytes of output not kept" in sandbox.output()
+
+
+@pytest.mark.skipif(not MODE.strong, reason=f"namespaces unavailable here: {MODE.reason}")
+def test_strong_isolation_hides_the_course_and_the_network(sandbox):
+    probe_code = f'''
+import os, socket
+seen = {{}}
+seen["uid"] = os.getuid()
+seen["repo"] = sorted(os.listdir({REPO!r})) if os.path.isdir({REPO!r}) else None
+seen["solutions"] = os.path.exists({os.path.join(REPO, "solutions")!r})
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1)
+    seen["net"] = "connected"
+except OSError as error:
+    seen["net"] = type(error).__name__
+for path in ("/etc/passwd", {os.path.join(REPO, "README.md")!r}, "/evil"):
+    try:
+        open(path, "a").close()
+        seen[path] = "written"
+    except OSError as error:
+        seen[path] = type(error).__name__
+open("/tmp/inside-only", "w").write("x")
+def report():
+    return seen
+'''
+    assert sandbox.exec_cell(probe_code, deadline())["ok"]
+    seen = sandbox.call("report", (), {}, deadline())
+    assert seen["uid"] != 0
+    assert seen["repo"] in (None, [".venv", "autograder", "coursekit"]) or ".venv" not in os.listdir(REPO)
+    assert seen["solutions"] is False
+    assert seen["net"] != "connected"
+    assert all(seen[p] != "written" for p in ("/etc/passwd", os.path.join(REPO, "README.md"), "/evil"))
+    assert not os.path.exists("/tmp/inside-only")
+
+
+def test_weak_mode_still_grades(tmp_path):
+    box = Sandbox(Policy(memory_bytes=2**30, files={"provided.py": b"def triple(x):\n    return 3 * x\n"}),
+                  Mode(False, False, "forced for the test"), str(tmp_path), make_shell)
+    box.start()
+    try:
+        assert box.exec_cell(CODE, deadline())["ok"]
+        assert np.array_equal(box.call("double_in_place", (np.ones(2),), {}, deadline()), [6, 6])
+    finally:
+        box.stop()
