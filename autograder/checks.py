@@ -224,8 +224,9 @@ def call(fn: Callable, *args, name: str | None = None, forbid_warnings: bool = F
     if forbid_warnings and caught:
         first = caught[0]
         fail(f"{name} emitted {first.category.__name__}: {first.message}."
-             "\n  hint: intermediate values overflowed or divided by zero; use a numerically "
-             "stable formula (e.g. subtract the maximum before exponentiating)")
+             "\n  hint: an intermediate value overflowed or was divided by zero; use a formula "
+             "that stays finite (before exponentiating, subtract the maximum; before dividing, "
+             "make sure the denominator cannot be 0)")
     return result
 
 
