@@ -80,5 +80,6 @@ def _factor_hint(c: float, batch_size: int | None) -> str:
         if near(-batch_size) or near(-1 / batch_size):
             return "the sign is flipped and the scale is off by the batch size: check both"
     if near(2) or near(0.5):
-        return f"your values are {c:g} times the expected ones: a factor 2 from a square (d/dx x^2 = 2x) or a missing 1/2?"
+        return (f"your values are {c:g} times the expected ones: a factor 2 from a square "
+                "(d/dx x^2 = 2x), a missing 1/2, or a batch of 2 summed instead of averaged?")
     return f"your values are a constant {c:.4g} times the expected ones: look for a missing or extra scale factor"

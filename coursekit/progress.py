@@ -36,7 +36,7 @@ class ProgressBar:
         for item in self.iterable:
             yield item
             self.count += 1
-            if self.count % self.every == 0 or self.count == self.total:
+            if self.count % self.every == 0 and self.count != self.total:
                 self._draw()
         self._draw(final=True)
 
