@@ -48,7 +48,7 @@ import numpy as np
 
 from .checks import as_array, call, check_shape, fail
 
-__all__ = ["check_normal", "check_rng_use", "check_uniform", "check_weights"]
+__all__ = ["check_bounded", "check_normal", "check_rng_use", "check_uniform", "check_weights"]
 
 Z_BOUND = 6.0          # two-sided normal tail: 2.0e-9 per check
 KS_MIN_P = 1e-9        # DKW: false alarm <= 1e-9 per check
@@ -73,8 +73,9 @@ def check_weights(W, shape: tuple, *, name: str, dtype=np.float64, output: str =
         fail(f"{name}: {output} has dtype {W.dtype}, expected {np.dtype(dtype)}."
              + ("\n  hint: np.zeros(shape) and rng.normal(...) give float64; an integer dtype "
                 "cannot hold small weights" if W.dtype.kind in "biu" else
-                f"\n  hint: cast with .astype(np.{np.dtype(dtype).name}) (or leave NumPy's "
-                "default float64 alone)"))
+                f"\n  hint: cast with .astype(np.{np.dtype(dtype).name})"
+                + (" (or leave NumPy's default float64 alone)" if np.dtype(dtype) == np.float64
+                   else "")))
     if not np.all(np.isfinite(W)):
         fail(f"{name}: {output} contains {W[~np.isfinite(W)][0]} (not a finite number).")
     return W
@@ -87,6 +88,7 @@ def check_normal(W, std: float, *, name: str, mistakes: Mistakes = (), output: s
     matches one of them, the failure says which mistake it looks like.
     """
     x = _sample(W, name, output)
+    _check_distinct(W, name, output)
     described = f"N(0, {std:.4g}^2)"
     _check_mean(x, std, name, output, described)
     _check_scale(x, std, kurtosis=3.0, name=name, output=output, described=described,
@@ -94,7 +96,6 @@ def check_normal(W, std: float, *, name: str, mistakes: Mistakes = (), output: s
     from scipy import stats
     _check_ks(x, stats.norm(0.0, std).cdf, name, output, described,
               other="a uniform U(-a, a) with the same variance (a = sqrt(3) * std)")
-    _check_distinct(W, name, output)
 
 
 def check_uniform(W, bound: float, *, name: str, mistakes: Mistakes = (), output: str = "W") -> None:
@@ -104,17 +105,13 @@ def check_uniform(W, bound: float, *, name: str, mistakes: Mistakes = (), output
     sample's standard deviation implies (a = sqrt(3) * std).
     """
     x = _sample(W, name, output)
+    _check_distinct(W, name, output)
     a = float(bound)
     described = f"U(-{a:.4g}, {a:.4g})"
     std = a / math.sqrt(3.0)
     _check_mean(x, std, name, output, described)
-    slack = 1e-9 * a  # the test's bound and the student's may differ in the last bits
+    check_bounded(x, a, name=name, output=output)
     lo, hi = float(x.min()), float(x.max())
-    if lo < -a - slack or hi > a + slack:
-        worst = lo if -lo > hi else hi
-        fail(f"{name}: {output} has a value {worst:.6g} outside [-a, a] = [{-a:.6g}, {a:.6g}]."
-             "\n  hint: U(-a, a) never leaves [-a, a]. Is the bound a too large, or is this a "
-             "normal distribution (rng.normal) where a uniform is meant?")
     _check_scale(x, std, kurtosis=9 / 5, name=name, output=output, described=described,
                  mistakes=mistakes, to_bound=math.sqrt(3.0))
     delta = 2 * math.log(1 / EDGE_MISS_P) / x.size
@@ -127,7 +124,19 @@ def check_uniform(W, bound: float, *, name: str, mistakes: Mistakes = (), output
     from scipy import stats
     _check_ks(x, stats.uniform(-a, 2 * a).cdf, name, output, described,
               other="a normal with the same variance")
-    _check_distinct(W, name, output)
+
+
+def check_bounded(W, bound: float, *, name: str, output: str = "W") -> None:
+    """Every entry of ``W`` lies in [-bound, bound] (any sample size)."""
+    x = as_array(W, name, output)
+    a = float(bound)
+    slack = 1e-9 * a  # the test's bound and the student's may differ in the last bits
+    if x.size == 0 or np.all(np.abs(x) <= a + slack):
+        return
+    worst = x.reshape(-1)[int(np.argmax(np.abs(x)))]
+    fail(f"{name}: {output} has a value {worst:.6g} outside [-a, a] = [{-a:.6g}, {a:.6g}]."
+         "\n  hint: U(-a, a) never leaves [-a, a]. Is the bound a too large, or is this a "
+         "normal distribution (rng.normal) where a uniform is meant?")
 
 
 def check_rng_use(fn: Callable, args: tuple, rng: np.random.Generator, *, name: str,
