@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +77,22 @@ def parse_notebook(raw, label: str = "notebook") -> nbformat.NotebookNode:
     return nb
 
 
-def classify(cell) -> str:
+def nbgrader_metadata(cell) -> dict:
+    """The cell's nbgrader metadata; {} when a (tampered) submission has something else there."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def _points(value) -> float:
+    try:
+        points = float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return points if math.isfinite(points) else 0.0
+
+
+def classify(cell) -> str:
+    meta = nbgrader_metadata(cell)
     if meta.get("task"):
         return "task"
     if meta.get("grade") and meta.get("solution"):
@@ -95,11 +110,12 @@ def nbgrader_cells(nb) -> list[Cell]:
     """Every cell of ``nb`` with its role, grade id and points."""
     result = []
     for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_metadata(cell)
         kind = classify(cell)
-        points = float(meta.get("points", 0) or 0) if kind in ("test", "answer", "task") else 0.0
+        points = _points(meta.get("points")) if kind in ("test", "answer", "task") else 0.0
+        grade_id = meta.get("grade_id") if kind != "plain" else None
         result.append(Cell(index, cell.cell_type, cell.source, kind,
-                           meta.get("grade_id") if kind != "plain" else None, points))
+                           grade_id if isinstance(grade_id, str) else None, points))
     return result
 
 

@@ -193,10 +193,20 @@ class Settings:
                            "processes": self.max_processes}, sort_keys=True)
 
 
+def worker_environment() -> dict:
+    """A minimal environment for workers. Sandboxes descend from them, and a process's
+    initial environment stays readable in its memory: the grader's own variables (tokens,
+    paths, credentials) must never be there."""
+    keep = {name: os.environ[name] for name in ("LANG", "LC_ALL", "TZ") if name in os.environ}
+    return {**keep, "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
+            "HOME": os.environ.get("HOME", "/tmp"), "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+            "PYTHONUNBUFFERED": "1"}
+
+
 class Worker:
     def __init__(self, slot: int, settings: Settings, log):
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+        env = worker_environment()
         self.slot = slot
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder.grader.worker", json.dumps(settings.for_slot(slot))],

@@ -19,7 +19,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import parse_utc
 
-from ..notebook import MalformedNotebook, classify, read_notebook
+from ..notebook import MalformedNotebook, nbgrader_metadata, classify, read_notebook
 from .batch import Course
 from .submission import SubmissionResult
 
@@ -36,11 +36,11 @@ def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
     answers, free_after = {}, {}
     previous = None
     for cell in (submission_nb.cells if submission_nb is not None else []):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id and grade_id not in answers:
+        grade_id = nbgrader_metadata(cell).get("grade_id")   # tolerant: submissions may carry garbage
+        if isinstance(grade_id, str) and grade_id not in answers:
             answers[grade_id] = cell
             previous = grade_id
-        elif not grade_id and cell.cell_type == "code" and cell.source.strip():
+        elif not grade_id and cell.get("cell_type") == "code" and str(cell.get("source", "")).strip():
             free_after.setdefault(previous, []).append(cell)
     nb = copy.deepcopy(release_nb)
     cells = []

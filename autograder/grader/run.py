@@ -51,9 +51,9 @@ class RunOutcome:
 
 class SubmissionRunner:
     def __init__(self, plan: Plan, graded_names: list[str], policy: Policy, mode: Mode,
-                 root_dir: str, shell_factory, limits: Limits):
+                 root_dir: str, shell_factory, limits: Limits, spawner=None):
         self.plan, self.graded_names, self.limits = plan, graded_names, limits
-        self.make_sandbox = lambda: Sandbox(policy, mode, root_dir, shell_factory)
+        self.make_sandbox = lambda: Sandbox(policy, mode, root_dir, shell_factory, spawner)
         self.sandbox: Sandbox | None = None
         self.done: list[Step] = []          # run steps executed so far, for replays
         self.poisoned: set[int] = set()     # indexes (in self.done) of cells that kill the sandbox

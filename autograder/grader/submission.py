@@ -94,9 +94,13 @@ def failed_result(job: Job, source_nb, reason: str, seconds: float = 0.0) -> Sub
 
 
 def grade_job(job: Job, sources: SourceCache, policy: Policy, mode: Mode, root_dir: str,
-              shell_factory, limits: Limits) -> SubmissionResult:
+              shell_factory, limits: Limits, spawner=None) -> SubmissionResult:
+    """Grade one submission. ``spawner``: the worker's zygote (see ``sandbox.zygote``)."""
     started = time.perf_counter()
     source_nb, graded_names = sources.get(job.source)
+    refused = _refused_path(job)
+    if refused:
+        return failed_result(job, source_nb, refused, time.perf_counter() - started)
     try:
         submission_nb = read_notebook(job.submission)
     except MalformedNotebook as error:
@@ -105,12 +109,25 @@ def grade_job(job: Job, sources: SourceCache, policy: Policy, mode: Mode, root_d
                               isolation="strong" if mode.strong else "weak", key=job.key)
     plan = build_plan(source_nb, submission_nb)
     policy.files = provided_files(job.files_dir)
-    outcome = SubmissionRunner(plan, graded_names, policy, mode, root_dir, shell_factory, limits).run()
+    outcome = SubmissionRunner(plan, graded_names, policy, mode, root_dir, shell_factory, limits,
+                               spawner).run()
     result.tests, result.output = outcome.tests, outcome.output
     result.notes = plan.notes + outcome.notes
     result.manual = [{"grade_id": c.grade_id, "max_points": c.points} for c in plan.manual]
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _refused_path(job: Job) -> str | None:
+    """Why the grader (which can read the instructor's files) must not open this path, if so:
+    a submitted link to the instructor's source (or to anything else) is not the student's work."""
+    path = Path(job.submission)
+    if path.is_symlink():
+        return f"{path.name}: is a symbolic link, not a notebook file; it was not opened"
+    instructor = Path(job.source).resolve().parent.parent
+    if path.resolve().is_relative_to(instructor):
+        return f"{path.name}: is inside the instructor's source folder; it was not opened"
+    return None
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
     warm_up()
 
     from ..sandbox.isolation import Policy, default_readonly_paths, probe
+    from ..sandbox.zygote import Zygote
     from .run import Limits
     from .submission import Job, SourceCache, failed_result, grade_job
 
@@ -70,15 +71,21 @@ def main(argv: list[str]) -> int:
     shell = make_shell()
     limits = Limits(**settings["limits"])
     readonly = default_readonly_paths()
+    # Sandboxes are forked from this zygote, forked now, before this process reads any job:
+    # a sandbox forked from the worker itself would hold a copy of the instructor's source.
+    zygote = Zygote.start(lambda: shell)
     sources = SourceCache()
     protocol.write(json.dumps({"ready": True, "strong": mode.strong, "reason": mode.reason}) + "\n")
     for line in sys.stdin:
+        if not zygote.alive:   # it cannot be forked again without secrets: let the pool replace us
+            print("the sandbox zygote died; this worker stops", file=sys.stderr)
+            return 1
         job = Job(**json.loads(line)["job"])
         policy = Policy(readonly_paths=readonly, uid=settings["uid"], **settings["policy"])
         root_dir = tempfile.mkdtemp(prefix=f"bfs-grader-{settings['uid']}-")
         try:
             with trusted_assignment_imports(job.files_dir):
-                result = grade_job(job, sources, policy, mode, root_dir, lambda: shell, limits)
+                result = grade_job(job, sources, policy, mode, root_dir, lambda: shell, limits, zygote)
         except Exception as error:  # a grader bug must not lose the submission's row
             traceback.print_exc()
             result = failed_result(job, sources.get(job.source)[0],
@@ -86,6 +93,7 @@ def main(argv: list[str]) -> int:
         finally:
             shutil.rmtree(root_dir, ignore_errors=True)
         protocol.write(json.dumps({"result": result.to_json()}) + "\n")
+    zygote.close()
     return 0
 
 

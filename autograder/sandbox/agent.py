@@ -17,6 +17,7 @@ Every request gets {"op": "reply", "id", "ok", ...}.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import warnings
@@ -38,6 +39,14 @@ class Agent:
         self.objects: dict[int, object] = {}
         self.next_id = 0
         self.depth = 0
+        self.pid = os.getpid()
+
+    def _speaking_for_the_agent(self) -> None:
+        """Only the agent's own process talks on the channel. A process the student's code
+        forked that returns into this code (a fork bomb, say) ends silently here: its replies
+        would interleave with the agent's, and the next step would be blamed for the mess."""
+        if os.getpid() != self.pid:
+            os._exit(0)
 
     # ------------------------------------------------------------------ loop
     def serve(self) -> None:
@@ -61,6 +70,7 @@ class Agent:
                 reply, reply_blobs = {"ok": False, "error": _error_info(ValueError(f"unknown op {op!r}"))}, []
         except BaseException as error:  # keep serving whatever the student's code raised
             reply, reply_blobs = {"ok": False, "error": _error_info(error)}, []
+        self._speaking_for_the_agent()
         self.channel.send({"op": "reply", "id": request_id, **reply}, reply_blobs)
 
     # ------------------------------------------------------------------ cells
@@ -107,6 +117,7 @@ class Agent:
             raise RecursionError("calls between the test and the notebook nested too deeply")
         self.next_id += 1
         request_id = f"s{self.next_id}"
+        self._speaking_for_the_agent()
         self.channel.send({**header, "id": request_id}, blobs)
         self.depth += 1
         try:

@@ -14,6 +14,9 @@ import struct
 import time
 
 DEFAULT_MAX_BYTES = 600 * 2**20
+# JSON is for structure; arrays travel as blobs. A header this large is an attack on the
+# reader's memory (json.loads of 600 MB of "[0,0,..." is gigabytes of Python objects).
+DEFAULT_MAX_HEADER_BYTES = 16 * 2**20
 
 
 class ChannelClosed(ConnectionError):
@@ -29,9 +32,11 @@ class ProtocolError(ValueError):
 
 
 class Channel:
-    def __init__(self, sock: socket.socket, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, sock: socket.socket, max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES):
         self.sock = sock
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
 
     def send(self, header: dict, blobs: list[bytes] = ()) -> None:
         header = {**header, "blobs": [len(blob) for blob in blobs]}
@@ -51,23 +56,25 @@ class Channel:
         (length,) = struct.unpack("<Q", self._read(8, deadline))
         if length < 4 or length > self.max_bytes:
             raise ProtocolError(f"message of {length} bytes refused")
-        payload = self._read(length, deadline)
-        (header_length,) = struct.unpack("<I", payload[:4])
+        (header_length,) = struct.unpack("<I", self._read(4, deadline))
         if header_length > length - 4:
             raise ProtocolError("header longer than the message")
+        if header_length > self.max_header_bytes:
+            raise ProtocolError(f"a message header of {header_length} bytes refused")
+        rest = self._read(length - 4, deadline)   # the header, then the blobs
         try:
-            header = json.loads(payload[4:4 + header_length])
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ProtocolError(f"header is not JSON: {error}") from None
+            header = json.loads(rest[:header_length])
+        except (ValueError, RecursionError) as error:  # bad JSON or UTF-8, nesting, huge ints
+            raise ProtocolError(f"header is not JSON: {str(error)[:200]}") from None
         if not isinstance(header, dict) or not isinstance(header.get("blobs"), list):
             raise ProtocolError("header is not a message")
-        blobs, offset = [], 4 + header_length
+        blobs, offset = [], header_length
         for size in header["blobs"]:
-            if not isinstance(size, int) or size < 0 or offset + size > length:
+            if not isinstance(size, int) or size < 0 or offset + size > len(rest):
                 raise ProtocolError("blob lengths do not match the message")
-            blobs.append(payload[offset:offset + size])
+            blobs.append(rest[offset:offset + size])
             offset += size
-        if offset != length:
+        if offset != len(rest):
             raise ProtocolError("trailing bytes after the blobs")
         return header, blobs
 

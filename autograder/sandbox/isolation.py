@@ -123,6 +123,8 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
         return pid
     try:
         os.setsid()
+        if _libc is not None:   # a sandbox never outlives the process that started it
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)

@@ -12,7 +12,9 @@ Generators passed as arguments are called back on this side.
 from __future__ import annotations
 
 import builtins
+import inspect
 import itertools
+import math
 import os
 import signal
 import socket
@@ -35,12 +37,6 @@ GENERATOR_METHODS = {
     "normal", "pareto", "poisson", "power", "rayleigh", "standard_cauchy",
     "standard_exponential", "standard_gamma", "standard_normal", "standard_t", "triangular",
     "uniform", "vonmises", "wald", "weibull", "zipf",
-}
-MIRRORED_ERRORS = {
-    "ArithmeticError", "AssertionError", "AttributeError", "FloatingPointError", "IndexError",
-    "KeyError", "LookupError", "MemoryError", "NameError", "NotImplementedError", "OverflowError",
-    "RecursionError", "RuntimeError", "TypeError", "UnboundLocalError", "ValueError",
-    "ZeroDivisionError", "SystemExit", "KeyboardInterrupt", "LinAlgError",
 }
 MIRRORED_WARNINGS = {"RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning",
                      "ComplexWarning", "SyntaxWarning"}
@@ -68,18 +64,19 @@ _error_classes: dict[str, type] = {}
 
 
 def student_error(kind: str, message: str, remote_traceback: str = "") -> StudentCodeError:
-    """A ``StudentCodeError`` that is also an instance of the builtin the student raised
-    (``ValueError``, ...), so tests can catch it the same way as in-process."""
+    """A ``StudentCodeError`` named like the exception the student's code raised and, for
+    Python's own exceptions, also an instance of it (``ValueError``, ...), so tests catch it
+    the same way as in-process and messages read "raised OSError: ..."."""
     if kind not in _error_classes:
-        base = getattr(builtins, kind, None) if kind in MIRRORED_ERRORS else None
+        base = getattr(builtins, kind, None) if kind.isidentifier() else None
         if kind == "LinAlgError":
             base = np.linalg.LinAlgError
-        if kind in ("SystemExit", "KeyboardInterrupt"):
+        if kind in ("SystemExit", "KeyboardInterrupt", "GeneratorExit"):
             base = RuntimeError  # a call that exits must not stop the grader
-        bases = (StudentCodeError, base) if base is not None and issubclass(base, Exception) \
-            else (StudentCodeError,)
-        _error_classes[kind] = type(kind if base is not None else "StudentCodeError", bases, {})
-    error = _error_classes[kind](message if kind in MIRRORED_ERRORS else f"{kind}: {message}")
+        mirrored = isinstance(base, type) and issubclass(base, Exception) and base is not Exception
+        name = kind if kind.isidentifier() else "StudentCodeError"
+        _error_classes[kind] = type(name, (StudentCodeError, base) if mirrored else (StudentCodeError,), {})
+    error = _error_classes[kind](message)
     error.remote_traceback = remote_traceback
     return error
 
@@ -89,8 +86,11 @@ class Sandbox:
 
     _ids = itertools.count(1)
 
-    def __init__(self, policy: Policy, mode: Mode, root_dir: str, shell_factory):
+    def __init__(self, policy: Policy, mode: Mode, root_dir: str, shell_factory, spawner=None):
+        """``spawner``: a ``zygote.Zygote`` to fork the sandbox from (the grading worker's, so
+        that the sandbox never holds a copy of the worker's memory); None forks this process."""
         self.policy, self.mode, self.root_dir, self.shell_factory = policy, mode, root_dir, shell_factory
+        self.spawner = spawner
         self.id = next(self._ids)
         self.pid: int | None = None
         self.exit_reason: str | None = None
@@ -109,8 +109,19 @@ class Sandbox:
         def run_agent():
             Agent(Channel(sandbox_end), shell_factory()).serve()
 
-        self.pid = spawn(self.policy, run_agent, output_fd=out_write, keep_fds=(sandbox_end.fileno(),),
-                         mode=self.mode, root_dir=self.root_dir)
+        try:
+            if self.spawner is not None:
+                self.pid = self.spawner.spawn(self.policy, self.mode, self.root_dir, sandbox_end.fileno(),
+                                              out_write)
+            else:
+                self.pid = spawn(self.policy, run_agent, output_fd=out_write,
+                                 keep_fds=(sandbox_end.fileno(),), mode=self.mode, root_dir=self.root_dir)
+        except BaseException:
+            for fd in (out_read, out_write):
+                os.close(fd)
+            trusted_end.close()
+            sandbox_end.close()
+            raise
         sandbox_end.close()
         os.close(out_write)
         self.channel = Channel(trusted_end)
@@ -160,7 +171,7 @@ class Sandbox:
         header = {"op": "call", "name": name, "args": encoder.encode(list(args)),
                   "kwargs": encoder.encode(dict(kwargs))}
         reply, blobs = self._request(header, encoder.arrays, deadline)
-        decoder = TrustedDecoder(blobs, self.id)
+        decoder = TrustedDecoder(blobs, self.id, self.generators)
         for category, message in reply.get("warnings", [])[:20]:
             kind = getattr(builtins, category, None) if category in MIRRORED_WARNINGS else None
             if category == "ComplexWarning":
@@ -206,7 +217,7 @@ class Sandbox:
     def _serve(self, header: dict, blobs: list[bytes]) -> None:
         """Answer the sandbox's request to call a test's function or draw from its Generator."""
         op, request_id = header.get("op"), header.get("id")
-        decoder = TrustedDecoder(blobs, self.id)
+        decoder = TrustedDecoder(blobs, self.id, self.generators)
         try:
             args = self._decode(decoder, header.get("args", []))
             kwargs = self._decode(decoder, header.get("kwargs", {"$d": []}))
@@ -222,6 +233,7 @@ class Sandbox:
                 generator, method = self.generators.get(header.get("key")), header.get("method")
                 if generator is None or method not in GENERATOR_METHODS:
                     raise ProtocolError(f"unknown generator method {method!r}")
+                _check_draw(generator, method, args, kwargs)
                 value = getattr(generator, method)(*args, **kwargs)
                 if method == "shuffle":
                     value = args[0]
@@ -247,6 +259,8 @@ class Sandbox:
     # ------------------------------------------------------------------ process
     def _wait(self, timeout: float | None):
         """The exit status if the process ends within ``timeout`` (None: wait forever)."""
+        if self.spawner is not None:
+            return self.spawner.wait(self.pid, timeout)
         end = None if timeout is None else time.monotonic() + timeout
         while True:
             pid, status = os.waitpid(self.pid, 0 if timeout is None else os.WNOHANG)
@@ -266,6 +280,44 @@ class Sandbox:
                 room = MAX_OUTPUT - len(self._output)
                 if room > 0:
                     self._output += chunk[:room]
+
+
+MAX_DRAW_NUMBERS = 2**24      # one draw from a test's Generator: at most 16M numbers (128 MB)
+MAX_DRAW_ARGUMENT = 2**21     # and no argument above 2M numbers (a 1448 x 1448 covariance)
+
+
+def _check_draw(generator, method: str, args: list, kwargs: dict) -> None:
+    """Refuse a draw the sandbox asks for that would make this (trusted, time-unlimited)
+    side compute or allocate without bound, e.g. ``multivariate_normal`` with a 4000 x 4000
+    covariance (a minute of SVD) or ``permutation(10**9)``. Raises ValueError, which the
+    sandbox receives as the draw's error."""
+    try:
+        bound = inspect.signature(getattr(generator, method)).bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return   # the call itself will raise the right TypeError
+    size, largest = bound.get("size"), 1
+    for name, value in bound.items():
+        if name == "size":
+            continue
+        if isinstance(value, int) and name in ("a", "x", "length"):   # choice(10**9), bytes(n)
+            largest = max(largest, abs(value))
+        elif isinstance(value, (np.ndarray, list, tuple)):
+            count = int(np.size(value)) if isinstance(value, np.ndarray) else len(value)
+            if count > MAX_DRAW_ARGUMENT and name not in ("a", "x"):
+                raise ValueError(f"the test's generator refuses {method}() with an argument of "
+                                 f"{count} numbers (at most {MAX_DRAW_ARGUMENT})")
+            largest = max(largest, count)
+    if size is None:
+        numbers = largest
+    else:
+        try:
+            numbers = math.prod(int(n) for n in (size if isinstance(size, (list, tuple)) else [size]))
+        except (TypeError, ValueError, OverflowError):
+            return
+        numbers *= largest
+    if numbers > MAX_DRAW_NUMBERS:
+        raise ValueError(f"the test's generator refuses to draw {numbers} numbers at once "
+                         f"(at most {MAX_DRAW_NUMBERS})")
 
 
 def _apply_mutation(args: tuple, kwargs: dict, change: dict, value) -> None:

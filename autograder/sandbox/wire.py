@@ -10,10 +10,14 @@ Into the sandbox go, besides plain data: *callbacks* (functions a test passes, l
 ``f`` of ``numerical_gradient``) and *remote generators* (a test's ``np.random.Generator``).
 Both stay on the trusted side; the sandbox gets stand-ins that call back for every use, so
 a generator advances exactly as it would in-process and the sandbox can never set its state.
+A generator's stand-in that the sandbox sends back (passing the test's ``rng`` on to a test's
+callback, as ``init_mlp(sizes, init, rng)`` does) arrives as the test's own generator again.
 
 Tree format: JSON values, where a dict with one ``$``-key is a tagged node:
 ``{"$a": i}`` array i; ``{"$s": i}`` NumPy scalar (0-d array i); ``{"$t": [...]}`` tuple;
 ``{"$d": [[key, value], ...]}`` dict; ``{"$h": id, "type": name}`` handle;
+``{"$dt": "<f4", "type": bool}`` a NumPy dtype or scalar type (``np.float32``);
+``{"$pt": "float"}`` the Python types bool, int, float, complex (``dtype=float``);
 ``{"$cb": id}`` callback; ``{"$rng": id}`` generator; ``{"$bad": reason}`` a value the
 sandbox refused to send (an ndarray subclass, say). Plain JSON lists are lists.
 """
@@ -29,6 +33,7 @@ import numpy as np
 MAX_DEPTH = 64
 MAX_ARRAY_BYTES = 512 * 2**20
 ARRAY_KINDS = "biufc"   # bool, int, uint, float, complex
+PYTHON_TYPES = {"bool": bool, "int": int, "float": float, "complex": complex}   # as dtype= arguments
 
 
 class WireError(ValueError):
@@ -89,6 +94,17 @@ class Encoder:
                 and np.asarray(value).dtype.kind in ARRAY_KINDS:
             self.arrays.append(array_to_npy(np.asarray(value)))
             return {"$s": len(self.arrays) - 1}
+        if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+            try:   # a dtype argument (dtype=np.float32) is data, not a callback
+                dtype = np.dtype(value)
+            except TypeError:   # abstract types: np.floating
+                dtype = None
+            if dtype is not None and dtype.kind in ARRAY_KINDS and dtype.fields is None and (
+                    isinstance(value, np.dtype) or dtype.type is value):
+                return {"$dt": dtype.str, "type": not isinstance(value, np.dtype)}
+            return self.other(value)
+        if any(value is kind for kind in PYTHON_TYPES.values()):   # dtype=float
+            return {"$pt": value.__name__}
         if isinstance(value, tuple):   # namedtuples too: the graded API returns tuples
             return {"$t": [self.encode(item, depth + 1) for item in value]}
         if isinstance(value, list):
@@ -129,6 +145,19 @@ class Decoder:
             return float(body)
         if tag == "$t":
             return tuple(self.decode(item, depth + 1) for item in _list(body))
+        if tag == "$dt":
+            try:
+                dtype = np.dtype(body) if isinstance(body, str) else None
+            except (TypeError, ValueError):
+                dtype = None
+            if dtype is None or dtype.kind not in ARRAY_KINDS or dtype.fields is not None \
+                    or dtype.subdtype is not None:
+                raise WireError("malformed dtype")
+            return dtype.type if node.get("type") is True else dtype
+        if tag == "$pt":
+            if not isinstance(body, str) or body not in PYTHON_TYPES:
+                raise WireError("malformed type")
+            return PYTHON_TYPES[body]
         if tag == "$d":
             result = {}
             for pair in _list(body):
@@ -204,11 +233,13 @@ class TrustedEncoder(Encoder):
 
 
 class TrustedDecoder(Decoder):
-    """Decodes what the sandbox sent: plain data and handles only."""
+    """Decodes what the sandbox sent: plain data, handles, and the test's own generators
+    (``generators``: those sent in, by key) when the sandbox passes one back."""
 
-    def __init__(self, arrays: list[bytes], session_id: int):
+    def __init__(self, arrays: list[bytes], session_id: int, generators: dict | None = None):
         super().__init__(arrays)
         self.session_id = session_id
+        self.generators = generators if generators is not None else {}
 
     def tagged(self, tag: str, node: dict):
         if tag == "$h":
@@ -216,6 +247,11 @@ class TrustedDecoder(Decoder):
             if not isinstance(handle_id, int) or not isinstance(type_name, str):
                 raise WireError("malformed handle")
             return Handle(self.session_id, handle_id, type_name[:100])
+        if tag == "$rng":
+            generator = self.generators.get(node["$rng"]) if isinstance(node["$rng"], int) else None
+            if generator is None:
+                raise WireError("unknown generator")
+            return generator
         if tag == "$bad":
             raise ContractViolation(str(node["$bad"])[:500])
         raise WireError(f"unexpected value tag {tag!r}")
@@ -236,6 +272,9 @@ class SandboxEncoder(Encoder):
                 return {"$bad": f"returned a {type(value).__name__}, a subclass of numpy.ndarray; "
                                 "return a plain numpy.ndarray (np.asarray(...) converts it)"}
             return {"$bad": f"returned an array of dtype {value.dtype}; return numbers"}
+        from .agent import RemoteGenerator  # here, not at the top: agent imports this module
+        if isinstance(value, RemoteGenerator):
+            return {"$rng": value._key}   # the test's generator, going back to the test
         key = id(value)
         self.objects[key] = value
         return {"$h": key, "type": type(value).__name__}

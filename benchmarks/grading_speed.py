@@ -1,0 +1,141 @@
+"""Grading speed: plain ``nbgrader autograde`` against ``python -m autograder grade``, one class.
+
+Run it from the repository root (it takes a few minutes; nothing in the repository changes):
+
+    .venv/bin/python benchmarks/grading_speed.py                 # 2 workers, >= 20 submissions
+    .venv/bin/python benchmarks/grading_speed.py --workers 4 --bugs 3 --keep /tmp/bench
+
+What it does, in one run:
+
+1. makes a throwaway nbgrader course with every assignment that has autograded test cells
+   (``nbgrader generate_assignment``: the release and the gradebook; not timed);
+2. generates one class in nbgrader's ``submitted/`` layout from the current solutions,
+   release and bug catalog (``tests/grader/fixtures.py``): per assignment an honest, a blank
+   and ``--bugs`` buggy submissions (more bugs when there are few assignments, so that the
+   class has at least 20 submissions);
+3. times plain ``nbgrader autograde <assignment>`` for each assignment, one after the other
+   (nbgrader grades one notebook at a time; its start-up per command is counted);
+4. times ``python -m autograder grade`` on the same ``submitted/`` tree with ``--workers``
+   workers, writing the same gradebook (``--no-gradebook`` to skip that), start-up of the
+   warm workers included; the start-up alone is also measured (a ``WorkerPool`` started and
+   stopped in this process) and subtracted for the "without start-up" row;
+5. prints seconds per submission for both, the ratio, and whether every honest submission
+   (and every submission) got the same points per test cell from both graders.
+
+Both graders run with the same ``BFS_TEST_SEED``, so the hidden tests draw the same random
+trials. The machine is whatever it is: this script prints timings and never asserts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder.grader.batch import Settings, WorkerPool  # noqa: E402
+from autograder.grader.run import Limits  # noqa: E402
+from autograder.grader.submission import SubmissionResult  # noqa: E402
+from tests.grader import fixtures as F  # noqa: E402
+
+MIN_SUBMISSIONS = 20
+SEED = "20240601"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="our grader's workers (default 2)")
+    parser.add_argument("--bugs", type=int, default=2, help="buggy submissions per assignment (at least)")
+    parser.add_argument("--no-gradebook", action="store_true", help="our grader does not write the gradebook")
+    parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    args = parser.parse_args(argv)
+
+    assignments = F.graded_assignments()
+    if not assignments:
+        print("no assignment has autograded test cells yet")
+        return 1
+    bugs = max(args.bugs, math.ceil(MIN_SUBMISSIONS / len(assignments)) - 2)
+    base = Path(args.keep or tempfile.mkdtemp(prefix="bfs-grading-speed-")).resolve()
+    shutil.rmtree(base / "course", ignore_errors=True)
+    env = {"BFS_TEST_SEED": SEED}
+
+    print(f"setting up an nbgrader course in {base / 'course'} ({', '.join(a.name for a in assignments)})",
+          flush=True)
+    course = F.make_nbgrader_course(base / "course", assignments)
+    kinds = F.make_class(course / "submitted", assignments, bugs, course / "notebooks")
+    count = len(kinds)
+    print(f"class: {count} submissions (per assignment: honest, blank, up to {bugs} bugs)", flush=True)
+
+    print("grading with nbgrader autograde ...", flush=True)
+    started = time.perf_counter()
+    for assignment in assignments:
+        F.nbgrader(course, "autograde", assignment.name, "--force", env=env)
+    nbgrader_seconds = time.perf_counter() - started
+    theirs = {}
+    for assignment in assignments:
+        students = sorted(student for student, name in kinds if name == assignment.name)
+        for student, scores in F.nbgrader_scores(course, assignment, students).items():
+            theirs[(student, assignment.name)] = scores
+
+    print(f"measuring the start-up of {args.workers} warm workers ...", flush=True)
+    started = time.perf_counter()
+    pool = WorkerPool(args.workers, Settings(Limits()), base / "startup.log")
+    startup_seconds = time.perf_counter() - started
+    pool.close()
+
+    print(f"grading with python -m autograder grade --workers {args.workers} ...", flush=True)
+    out = base / "autograder-out"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "autograder", "grade", "--course", str(course), "--out", str(out),
+               "--workers", str(args.workers), "--force", "--quiet"]
+    if args.no_gradebook:
+        command += [str(course / "submitted"), "--no-gradebook"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    ours_seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(f"our grader failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        return 1
+    ours = {}
+    for (student, name), _ in kinds.items():
+        notebook = next(a.notebook_id for a in assignments if a.name == name)
+        path = out / name / student / f"{notebook}.result.json"
+        result = SubmissionResult.from_json(json.loads(path.read_text()))
+        ours[(student, name)] = {test.grade_id: test.points for test in result.tests}
+
+    same = {key: ours[key] == theirs.get(key) for key in kinds}
+    honest = [key for key, kind in kinds.items() if kind == "honest"]
+    without = max(ours_seconds - startup_seconds, 1e-9)
+    rows = [
+        ("nbgrader autograde (one command per assignment)", nbgrader_seconds),
+        (f"autograder grade, {args.workers} workers, with start-up", ours_seconds),
+        (f"autograder grade, {args.workers} workers, without start-up", without),
+    ]
+    print()
+    print(f"{'grader':<58}{'total s':>10}{'s/submission':>15}")
+    for label, seconds in rows:
+        print(f"{label:<58}{seconds:>10.1f}{seconds / count:>15.2f}")
+    print(f"{'worker start-up alone':<58}{startup_seconds:>10.1f}")
+    print(f"\nspeed-up over nbgrader: {nbgrader_seconds / ours_seconds:.1f}x with start-up, "
+          f"{nbgrader_seconds / without:.1f}x without start-up ({os.cpu_count()} CPUs here)")
+    print(f"honest submissions with identical per-test scores: "
+          f"{'yes' if all(same[k] for k in honest) else 'NO'} ({sum(same[k] for k in honest)}/{len(honest)})")
+    print(f"all submissions with identical per-test scores: {sum(same.values())}/{count}")
+    for key in sorted(k for k, equal in same.items() if not equal):
+        print(f"  differs: {key[0]}/{key[1]} ({kinds[key]}): ours {ours[key]} nbgrader {theirs.get(key)}")
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

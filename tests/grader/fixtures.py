@@ -1,0 +1,243 @@
+"""Submissions generated from the course itself, for the grader's end-to-end tests and benchmark.
+
+Nothing here is committed as a notebook: every fixture is made at test time from the current
+instructor source (``solutions/``), the student release (``notebooks/``) and the bug catalog
+(``tests/bugcatalog/``), so the tests follow the course as it changes.
+
+- ``honest(a)``: the release with every answer cell's source replaced by the source
+  notebook's (what a student who solved everything hands in);
+- ``blank(a)``: the release as is (every graded function still raises NotImplementedError);
+- ``buggy(a, entry)``: the honest submission with one answer cell replaced by a bug-catalog
+  entry, renamed to its target;
+- ``with_answer(nb, grade_id, code)``: any notebook with one answer cell's code replaced
+  (the adversarial submissions are built this way).
+
+When the committed release of an assignment is out of date (its graded cells differ from the
+source's, as while an assignment is being written), a fresh release is made with nbgrader's
+``generate_assignment`` into a temporary course, as ``python -m coursebuild release`` would.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import copy
+import functools
+import inspect
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+from autograder.notebook import nbgrader_cells, read_notebook
+from coursebuild.course import ROOT, Assignment, existing
+
+SOLUTION_KINDS = ("solution",)
+NBGRADER_ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+# ---------------------------------------------------------------------------- the course
+
+def graded_assignments() -> list[Assignment]:
+    """The assignments that exist and have at least one autograded test cell."""
+    return [a for a in existing() if any(c.kind == "test" for c in nbgrader_cells(source(a)))]
+
+
+def source(assignment: Assignment) -> nbformat.NotebookNode:
+    return read_notebook(assignment.source)
+
+
+def _graded_layout(nb) -> list[tuple[str, str]]:
+    return [(c.kind, c.grade_id) for c in nbgrader_cells(nb) if c.grade_id]
+
+
+@functools.cache
+def _release_path(name: str) -> Path:
+    assignment = next(a for a in existing() if a.name == name)
+    committed = assignment.release
+    if committed.exists() and _graded_layout(read_notebook(committed)) == _graded_layout(source(assignment)):
+        return committed
+    course = Path(tempfile.mkdtemp(prefix="bfs-fresh-release-"))
+    atexit.register(shutil.rmtree, course, ignore_errors=True)
+    make_nbgrader_course(course, [assignment])
+    return course / "notebooks" / assignment.name / assignment.notebook
+
+
+def release(assignment: Assignment) -> nbformat.NotebookNode:
+    """The student release (a fresh one when the committed release is out of date)."""
+    return read_notebook(_release_path(assignment.name))
+
+
+def release_folder(assignment: Assignment) -> Path:
+    return _release_path(assignment.name).parent
+
+
+# ---------------------------------------------------------------------------- submissions
+
+def solution_sources(assignment: Assignment) -> dict[str, str]:
+    return {c.grade_id: c.source for c in nbgrader_cells(source(assignment)) if c.kind in SOLUTION_KINDS}
+
+
+def with_answer(nb, grade_id: str, code: str) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose answer cell ``grade_id`` holds ``code``."""
+    nb = copy.deepcopy(nb)
+    cells = [cell for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+    if not cells:
+        raise KeyError(f"no cell {grade_id!r} in the notebook")
+    cells[0].source = code
+    return nb
+
+
+def honest(assignment: Assignment, release_nb=None) -> nbformat.NotebookNode:
+    """``release_nb``: the release to start from (default: ``release(assignment)``)."""
+    nb = release(assignment) if release_nb is None else release_nb
+    for grade_id, code in solution_sources(assignment).items():
+        nb = with_answer(nb, grade_id, code)
+    return nb
+
+
+def blank(assignment: Assignment, release_nb=None) -> nbformat.NotebookNode:
+    return release(assignment) if release_nb is None else copy.deepcopy(release_nb)
+
+
+def insert_code_cell(nb, code: str, *, after: str | None = None) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with a plain code cell (the student's own) after cell ``after``
+    (a grade id; None: at the end)."""
+    nb = copy.deepcopy(nb)
+    position = len(nb.cells)
+    if after is not None:
+        position = 1 + next(i for i, cell in enumerate(nb.cells)
+                            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after)
+    nb.cells.insert(position, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+# ---------------------------------------------------------------------------- the bug catalog
+
+def catalog(assignment: Assignment, kind: str = "bug") -> list:
+    from tests.bugcatalog.registry import load_all
+
+    return [e for e in load_all() if e.assignment == assignment.name and e.kind == kind]
+
+
+def entry_source(entry) -> str:
+    """A catalog entry as a notebook answer cell: the module's imports, then the function
+    without its decorator and renamed to the function it replaces."""
+    module = sys.modules[entry.function.__module__]
+    tree = ast.parse(inspect.getsource(module))
+    imports = [ast.get_source_segment(inspect.getsource(module), node) for node in tree.body
+               if isinstance(node, (ast.Import, ast.ImportFrom)) and not (
+                   isinstance(node, ast.ImportFrom) and (node.level or "registry" in (node.module or "")))]
+    code = textwrap.dedent(inspect.getsource(entry.function))
+    lines = code.splitlines()
+    while lines and lines[0].lstrip().startswith("@"):
+        # decorators may span lines: drop until the def
+        lines.pop(0)
+        while lines and not lines[0].lstrip().startswith(("def ", "@")):
+            lines.pop(0)
+    code = "\n".join(lines)
+    code = re.sub(rf"^def {re.escape(entry.function.__name__)}\(", f"def {entry.target}(", code, count=1)
+    return "\n".join(imports) + "\n\n" + code + "\n"
+
+
+def buggy(assignment: Assignment, entry, release_nb=None) -> nbformat.NotebookNode:
+    return with_answer(honest(assignment, release_nb), entry.target, entry_source(entry))
+
+
+def pick_bugs(assignment: Assignment, count: int) -> list:
+    """``count`` bugs spread over the graded functions (first bug of each function, in order)."""
+    by_target: dict[str, list] = {}
+    for entry in catalog(assignment):
+        by_target.setdefault(entry.target, []).append(entry)
+    picked, round_ = [], 0
+    while len(picked) < count and any(len(v) > round_ for v in by_target.values()):
+        for entries in by_target.values():
+            if len(entries) > round_ and len(picked) < count:
+                picked.append(entries[round_])
+        round_ += 1
+    return picked
+
+
+# ---------------------------------------------------------------------------- files
+
+def write(nb_or_bytes, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(nb_or_bytes, bytes):
+        path.write_bytes(nb_or_bytes)
+    else:
+        nbformat.write(nb_or_bytes, str(path))
+    return path
+
+
+def submission_path(folder: Path, student: str, assignment: Assignment) -> Path:
+    """``<folder>/<student>/<assignment>/<notebook>.ipynb`` (nbgrader's submitted/ layout)."""
+    return folder / student / assignment.name / assignment.notebook
+
+
+def make_class(folder: Path, assignments: list[Assignment], per_assignment_bugs: int = 2,
+               release_dir: Path | None = None) -> dict[tuple[str, str], str]:
+    """Honest, blank and buggy submissions of each assignment, in nbgrader's layout
+    (``release_dir``: where the releases to start from are, default ``release()``).
+
+    Returns {(student, assignment name): kind} with kind "honest", "blank" or "bug:<entry id>".
+    """
+    kinds = {}
+    for assignment in assignments:
+        release_nb = None if release_dir is None else read_notebook(
+            release_dir / assignment.name / assignment.notebook)
+        write(honest(assignment, release_nb), submission_path(folder, "honest", assignment))
+        kinds[("honest", assignment.name)] = "honest"
+        write(blank(assignment, release_nb), submission_path(folder, "blank", assignment))
+        kinds[("blank", assignment.name)] = "blank"
+        for k, entry in enumerate(pick_bugs(assignment, per_assignment_bugs)):
+            student = f"bug{k + 1}"
+            write(buggy(assignment, entry, release_nb), submission_path(folder, student, assignment))
+            kinds[(student, assignment.name)] = f"bug:{entry.id}"
+    return kinds
+
+
+# ---------------------------------------------------------------------------- real nbgrader
+
+def make_nbgrader_course(course: Path, assignments: list[Assignment]) -> Path:
+    """A throwaway nbgrader course: the course's config, copies of the sources, a fresh release
+    (``nbgrader generate_assignment``) and its own gradebook. Returns ``course``."""
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    for assignment in assignments:
+        target = course / "solutions" / assignment.name
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(assignment.source.parent, target,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        nbgrader(course, "generate_assignment", assignment.name, "--force")
+    return course
+
+
+def nbgrader(course: Path, *arguments: str, timeout: float = 3600, env: dict | None = None
+             ) -> subprocess.CompletedProcess:
+    """Run the real ``nbgrader`` command line in ``course``; raises with its output on failure."""
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *arguments], cwd=course,
+                          env={**NBGRADER_ENV, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def nbgrader_scores(course: Path, assignment: Assignment, students: list[str]) -> dict:
+    """{student: {test grade_id: points}} from the course's gradebook after ``nbgrader autograde``."""
+    from nbgrader.api import Gradebook
+
+    tests = [c.grade_id for c in nbgrader_cells(source(assignment)) if c.kind == "test"]
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in students:
+            scores[student] = {
+                grade_id: float(gb.find_grade(grade_id, assignment.notebook_id, assignment.name, student).score)
+                for grade_id in tests}
+    return scores
