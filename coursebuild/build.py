@@ -5,11 +5,15 @@
 3. check that every test cell in it passed and the accuracy target was met;
 4. regenerate the student release with nbgrader;
 5. write executed HTML copies for self-study readers to ``build/html/``;
-6. print a summary table (assignment, tests passed, dataset, test accuracy, target, time).
+6. grade an example class (complete, half-done and blank submissions of every assignment)
+   with the course's sandboxed grader, as an instructor would, and print its table;
+7. print a summary table (assignment, tests passed, dataset, test accuracy, target, time).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +22,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from .course import BUILD, ROOT, Assignment, existing
+from .examples import write_example_class
 from .execute import ExecutedNotebook, execute_notebook
 from .provided import write_provided
 from .release import generate_release
@@ -73,6 +78,16 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join([fmt(header), "-+-".join("-" * w for w in widths), *map(fmt, lines)])
 
 
+def grade_example_class(assignments: tuple[Assignment, ...]) -> bool:
+    """Grade ``build/example_class`` with ``python -m autograder grade`` (the real command)."""
+    target = BUILD / "example_class"
+    submitted = write_example_class(assignments, target)
+    command = [sys.executable, "-m", "autograder", "grade", str(submitted), "--course", str(ROOT),
+               "--out", str(target / "graded"), "--no-gradebook"]
+    print(f"==> grading the example class: {' '.join(command[1:])}", flush=True)
+    return subprocess.run(command, cwd=ROOT).returncode == 0
+
+
 def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = True) -> bool:
     """Run the main job; returns True when every notebook passed and met its target."""
     assignments = assignments or existing()
@@ -95,9 +110,12 @@ def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = 
         print("==> regenerating the student release with nbgrader generate_assignment", flush=True)
         generate_release(assignments)
     print(f"==> executed notebooks as HTML: {BUILD / 'html'}")
+    graded = grade_example_class(assignments) if release else True
     print()
     print(format_table(rows))
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
     for failure in failures:
         print(f"FAILED {failure}")
-    return all(row.ok for row in rows)
+    if not graded:
+        print("FAILED grading the example class")
+    return graded and all(row.ok for row in rows)

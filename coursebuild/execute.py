@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from autograder.notebook import classify
@@ -62,10 +63,18 @@ def execute_notebook(assignment: Assignment, *, grading: bool = False, timeout: 
             env["NBGRADER_EXECUTION"] = "autograde"
         else:
             env.pop("NBGRADER_EXECUTION", None)
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(path.parent)}})
+        # IPC sockets in the scratch folder: local only, and ipykernel 7 warns on stderr about
+        # every unencrypted TCP kernel, which would bury the build's own output.
+        manager = KernelManager(kernel_name="python3", transport="ipc",
+                                ip=str(Path(scratch) / "kernel"))
+        client = NotebookClient(nb, km=manager, timeout=timeout, kernel_name="python3",
+                                allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
         start = time.perf_counter()
-        client.execute(env=env)
+        try:
+            client.execute(env=env)
+        finally:
+            if manager.has_kernel:
+                manager.shutdown_kernel()  # a kernel manager passed in is ours to stop
         seconds = time.perf_counter() - start
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
     executed = ExecutedNotebook(assignment, nb, seconds, results)

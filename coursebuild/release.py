@@ -1,20 +1,27 @@
 """Make the student release (``notebooks/``) from the instructor source (``solutions/``).
 
-The real ``nbgrader generate_assignment`` does the work (strips solutions and hidden tests,
-locks cells, records checksums); afterwards every written notebook is re-serialized in the
-course's normal form so that a regenerated release compares byte for byte.
+nbgrader's own ``generate_assignment`` machinery does the work (strips solutions and hidden
+tests, locks cells, records checksums and the tests in the gradebook): its
+``GenerateAssignment`` converter runs in this process with the course's
+``nbgrader_config.py``, exactly as ``nbgrader generate_assignment`` runs it, but once for all
+assignments (the command-line app costs ~5 s of start-up per assignment). Afterwards every
+written notebook is re-serialized in the course's normal form so that a regenerated release
+compares byte for byte.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 
 from .course import ASSIGNMENTS, RELEASE, ROOT, SOLUTIONS, Assignment
+
+LOCK_RETRIES = 5  # others may be writing the same gradebook.db: "database is locked"
 
 
 class ReleaseError(RuntimeError):
@@ -36,34 +43,66 @@ def normalize_file(path: Path) -> None:
 
 def venv_env() -> dict:
     """The environment with this interpreter's ``bin/`` first on PATH: nbgrader runs the
-    ``alembic`` command by name, which only the virtual environment has."""
+    ``alembic`` command by name (to stamp a new gradebook), which only the virtual
+    environment has."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
 
 
+@contextlib.contextmanager
+def _venv_path():
+    saved = os.environ.get("PATH")
+    os.environ["PATH"] = venv_env()["PATH"]
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = saved
+
+
+def nbgrader_config(release_dir: Path = RELEASE, db_url: str | None = None):
+    """The course's ``nbgrader_config.py`` with the source/release folders made absolute."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    config.CourseDirectory.root = str(ROOT)
+    config.CourseDirectory.source_directory = str(SOLUTIONS)
+    config.CourseDirectory.release_directory = str(Path(release_dir).resolve())
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    config.BaseConverter.force = True
+    return config
+
+
 def generate_release(assignments: tuple[Assignment, ...] = ASSIGNMENTS, *,
                      release_dir: Path = RELEASE, db_url: str | None = None) -> list[Path]:
-    """Run ``nbgrader generate_assignment`` for each assignment into ``release_dir``.
+    """Run nbgrader's ``generate_assignment`` for each assignment into ``release_dir``.
 
     ``db_url`` is the gradebook to record the assignments in (default: the course's
     ``gradebook.db``, so that instructors can autograde afterwards).
     """
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    config = nbgrader_config(release_dir, db_url)
     written = []
-    for assignment in assignments:
-        command = [
-            sys.executable, "-m", "nbgrader", "generate_assignment", assignment.name, "--force",
-            f"--CourseDirectory.root={ROOT}",
-            f"--CourseDirectory.source_directory={SOLUTIONS}",
-            f"--CourseDirectory.release_directory={Path(release_dir).resolve()}",
-        ]
-        if db_url:
-            command.append(f"--CourseDirectory.db_url={db_url}")
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=venv_env())
-        if done.returncode != 0:
-            raise ReleaseError(f"nbgrader generate_assignment {assignment.name} failed:\n"
-                               f"{done.stdout}\n{done.stderr}")
-        target = Path(release_dir) / assignment.name
-        for notebook in sorted(target.glob("*.ipynb")):
-            normalize_file(notebook)
-            written.append(notebook)
+    with _venv_path():
+        for assignment in assignments:
+            for attempt in range(LOCK_RETRIES):
+                coursedir = CourseDirectory(config=config)
+                coursedir.assignment_id = assignment.name
+                result = capture_log(GenerateAssignment(coursedir=coursedir, config=config))
+                report = f"{result.get('log', '')}\n{result.get('error', '')}"
+                if result["success"] or "database is locked" not in report:
+                    break
+                time.sleep(2 + 2 * attempt)
+            if not result["success"]:
+                raise ReleaseError(f"nbgrader generate_assignment {assignment.name} failed:\n{report}")
+            target = Path(release_dir) / assignment.name
+            for notebook in sorted(target.glob("*.ipynb")):
+                normalize_file(notebook)
+                written.append(notebook)
     return written

@@ -49,36 +49,49 @@ def softmax_cross_entropy(logits, y):
 
 
 def relu_forward(x):
-    """ReLU, elementwise. x: any shape. Returns (out, cache), out shaped like x."""
-    return np.maximum(x, 0), x
+    """ReLU, elementwise: out = max(x, 0).
+
+    x: any shape. Returns (out, cache): out has x's shape and dtype; cache is what
+    relu_backward needs.
+    """
+    out = np.maximum(x, 0)
+    return out, out
 
 
 def relu_backward(dout, cache):
-    """Backward pass of relu_forward: dout shaped like x -> dx. The derivative at 0 is 0."""
-    x = cache
-    return dout * (x > 0)
+    """Backward pass of relu_forward.
+
+    dout: dL/d(out), shaped like x. cache: from relu_forward.
+    Returns dx shaped like x: dout where x > 0 and 0 where x <= 0 (relu'(0) = 0).
+    """
+    out = cache
+    return dout * (out > 0)
 
 
 def sigmoid_forward(x):
-    """Sigmoid, elementwise, stable for large |x|. Returns (out, cache)."""
-    out = np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
+    """Sigmoid, elementwise: out = 1 / (1 + exp(-x)), without overflow for any x.
+
+    x: any shape. Returns (out, cache): out has x's shape and dtype.
+    """
+    z = np.exp(-np.abs(x))                   # in (0, 1]: cannot overflow
+    out = np.where(x >= 0, 1, z) / (1 + z)   # 1/(1+z) for x >= 0, z/(1+z) for x < 0
     return out, out
 
 
 def sigmoid_backward(dout, cache):
-    """Backward pass of sigmoid_forward."""
+    """Backward pass of sigmoid_forward: dout shaped like x -> dx shaped like x."""
     out = cache
     return dout * out * (1 - out)
 
 
 def tanh_forward(x):
-    """tanh, elementwise. Returns (out, cache)."""
+    """tanh, elementwise. x: any shape. Returns (out, cache): out has x's shape and dtype."""
     out = np.tanh(x)
     return out, out
 
 
 def tanh_backward(dout, cache):
-    """Backward pass of tanh_forward."""
+    """Backward pass of tanh_forward: dout shaped like x -> dx shaped like x."""
     out = cache
     return dout * (1 - out * out)
 
@@ -97,14 +110,18 @@ def mlp_forward(params, X, activation="relu"):
     for layer in range(1, num_layers + 1):
         out, linear_cache = linear_forward(out, params[f"W{layer}"], params[f"b{layer}"])
         activation_cache = None
-        if layer < num_layers:
+        if layer < num_layers:   # the last layer's output are the logits: no activation
             out, activation_cache = forward(out)
         caches.append((linear_cache, activation_cache, activation))
     return out, caches
 
 
 def mlp_backward(dlogits, caches):
-    """Backward pass of mlp_forward: dlogits (N, C) -> grads {"W1": ..., "b1": ..., ...}."""
+    """Backward pass of mlp_forward.
+
+    dlogits: (N, C), the gradient of the loss with respect to the logits.
+    caches: from mlp_forward. Returns grads {"W1": (D, H1), "b1": (H1,), ..., "bL": (C,)}.
+    """
     backward = {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}
     grads = {}
     dout = dlogits
@@ -120,36 +137,50 @@ def mlp_loss(params, X, y, activation="relu", weight_decay=0.0):
     """Mean softmax cross-entropy of the network plus (weight_decay / 2) * sum of squared
     weights (not biases), and its gradient with respect to every parameter.
 
-    Returns (loss, grads) with grads keyed like params.
+    params: as in mlp_forward. X: (N, D); y: (N,) integer labels in [0, C).
+    Returns (loss, grads): loss a float, grads keyed and shaped like params.
     """
     logits, caches = mlp_forward(params, X, activation)
     loss, dlogits = softmax_cross_entropy(logits, y)
     grads = mlp_backward(dlogits, caches)
     if weight_decay:
-        for name in params:
-            if name.startswith("W"):
-                loss += 0.5 * weight_decay * float(np.sum(params[name] * params[name]))
-                grads[name] = grads[name] + weight_decay * params[name]
+        for name, W in params.items():
+            if name.startswith("W"):   # weights only: biases are not decayed
+                loss += 0.5 * weight_decay * float(np.vdot(W, W))   # vdot: sum of squares
+                grads[name] += weight_decay * W   # grads[name] is a fresh array: safe in place
     return loss, grads
 
 
+def init_mlp(layer_sizes, init, rng, dtype=np.float32):
+    """Parameters of a fully connected network.
+
+    layer_sizes: [D, H1, ..., C], L + 1 ints for L layers. init: an initializer
+    init(fan_in, fan_out, rng) -> W. rng: np.random.Generator, passed to init for every layer.
+    dtype: a NumPy dtype or its name ("float32").
+    Returns {"W1": (D, H1), "b1": (H1,), ..., "WL": (H_{L-1}, C), "bL": (C,)}: W_l =
+    init(layer_sizes[l-1], layer_sizes[l], rng) for l = 1, ..., L in order, b_l = 0,
+    all arrays of `dtype`.
+    """
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        params[f"W{layer}"] = np.asarray(init(fan_in, fan_out, rng), dtype=dtype)
+        params[f"b{layer}"] = np.zeros(fan_out, dtype=dtype)
+    return params
+
+
 def xavier_uniform(fan_in, fan_out, rng):
-    """Glorot uniform: U(-a, a) with a = sqrt(6 / (fan_in + fan_out))."""
+    """Glorot uniform: W_ij ~ U(-a, a) i.i.d. with a = sqrt(6 / (fan_in + fan_out)).
+
+    rng: np.random.Generator, the only source of randomness.
+    Returns W: float64 (fan_in, fan_out), with variance 2 / (fan_in + fan_out).
+    """
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
 def he_normal(fan_in, fan_out, rng):
-    """He (Kaiming) normal: N(0, 2 / fan_in)."""
-    return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+    """He (Kaiming) normal: W_ij ~ N(0, 2 / fan_in) i.i.d. (that is the variance).
 
-
-def init_mlp(layer_sizes, init, rng, dtype=np.float32):
-    """Parameters for a network with layer_sizes [D, H1, ..., C]:
-    W_l = init(fan_in, fan_out, rng) and b_l = 0, all of `dtype`, keyed W1, b1, W2, b2, ...
+    rng: np.random.Generator, the only source of randomness. Returns W: float64 (fan_in, fan_out).
     """
-    params = {}
-    for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
-        params[f"W{layer}"] = init(fan_in, fan_out, rng).astype(dtype)
-        params[f"b{layer}"] = np.zeros(fan_out, dtype=dtype)
-    return params
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
