@@ -214,6 +214,11 @@ def _build_root(policy: Policy, root_dir: str, mode: Mode) -> None:
             os.symlink(os.readlink(source), f"{root}{source}")
         elif os.path.isdir(source):
             _bind_readonly(source, f"{root}{source}")
+    # The private /tmp first: a course (and its .venv) cloned under /tmp is then bound into it
+    # read-only, instead of being hidden by a tmpfs mounted on top of it.
+    for path, size, mode_bits in (("/dev/shm", 16 * 2**20, "1777"), ("/tmp", 64 * 2**20, "1777")):
+        os.makedirs(f"{root}{path}", exist_ok=True)
+        _mount("tmpfs", f"{root}{path}", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode_bits}")
     bound = [f"/{name}" for name in SYSTEM_DIRS]
     for path in sorted(policy.readonly_paths):
         if any(path == done or path.startswith(done + "/") for done in bound):
@@ -225,9 +230,6 @@ def _build_root(policy: Policy, root_dir: str, mode: Mode) -> None:
         target = f"{root}/dev/{name}"
         open(target, "w").close()
         _mount(f"/dev/{name}", target, None, MS_BIND)
-    for path, size, mode_bits in (("/dev/shm", 16 * 2**20, "1777"), ("/tmp", 64 * 2**20, "1777")):
-        os.makedirs(f"{root}{path}", exist_ok=True)
-        _mount("tmpfs", f"{root}{path}", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode_bits}")
     os.makedirs(f"{root}/proc", exist_ok=True)
     if _libc.mount(b"proc", f"{root}/proc".encode(), b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
         os.rmdir(f"{root}/proc")  # optional: Python needs no /proc
