@@ -4,6 +4,7 @@ import os
 import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,6 +157,35 @@ def report():
     assert seen["net"] != "connected"
     assert all(seen[p] != "written" for p in ("/etc/passwd", os.path.join(REPO, "README.md"), "/evil"))
     assert not os.path.exists("/tmp/inside-only")
+
+
+@pytest.mark.skipif(not MODE.strong, reason=f"namespaces unavailable here: {MODE.reason}")
+def test_read_only_paths_under_tmp_stay_visible(tmp_path):
+    # A course cloned under /tmp (as CI may do) has its .venv and helper packages there; the
+    # sandbox's private /tmp must not hide them, and must not make them writable.
+    shared = Path(tempfile.mkdtemp(prefix="bfs-course-under-tmp-", dir="/tmp"))
+    shared.chmod(0o755)  # as a .venv is: readable by the sandbox user
+    (shared / "helper.txt").write_text("visible")
+    policy = Policy(readonly_paths=(*default_readonly_paths(), str(shared)), memory_bytes=2**30)
+    box = Sandbox(policy, MODE, str(tmp_path), make_shell)
+    box.start()
+    try:
+        code = f"""
+def look():
+    try:
+        with open({str(shared / "new.txt")!r}, "w"):
+            writable = True
+    except OSError:
+        writable = False
+    with open({str(shared / "helper.txt")!r}) as file:
+        return file.read(), writable
+"""
+        assert box.exec_cell(code, deadline())["ok"]
+        assert tuple(box.call("look", (), {}, deadline())) == ("visible", False)
+    finally:
+        box.stop()
+        (shared / "helper.txt").unlink()
+        shared.rmdir()
 
 
 def test_weak_mode_still_grades(tmp_path):
