@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 from .course import BUILD, ROOT, Assignment, existing
 from .examples import write_example_class
@@ -39,9 +41,48 @@ class Row:
     ok: bool
 
 
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
+
+
+def local_mathjax(html_dir: Path) -> str:
+    """Copy MathJax 2.7 (from jupyter-server-mathjax) to ``html_dir/mathjax`` once and return
+    the URL the pages load it from: nbconvert's default is a CDN, so offline every formula
+    would show as raw ``$...$``. Relative, so the folder can be moved or served as it is."""
+    import jupyter_server_mathjax
+
+    target = html_dir / "mathjax"
+    if not (target / "MathJax.js").exists():
+        source = Path(jupyter_server_mathjax.__file__).parent / "static"
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+
+
+def html_exporter(html_dir: Path) -> HTMLExporter:
+    """nbconvert's HTML exporter with local MathJax, and stream outputs merged with their
+    carriage returns applied, as Jupyter shows them: a progress bar is its last line, not one
+    line per redraw."""
+    config = Config({"CoalesceStreamsPreprocessor": {"enabled": True}})
+    return HTMLExporter(config=config, mathjax_url=local_mathjax(html_dir))
+
+
+# jupyter-server-mathjax ships only the STIX-Web fonts; MathJax's default TeX fonts would be
+# missing, and every stretchy symbol (\underbrace, big sums) a "Math Processing Error".
+MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": '
+                 '{availableFonts: [], webFont: "STIX-Web", imageFont: null}});</script>\n')
+
+
+def export_html(notebook, html_dir: Path) -> str:
+    """The executed notebook as a standalone HTML page that renders offline in ``html_dir``."""
+    body, _ = html_exporter(html_dir).from_notebook_node(notebook)
+    loader = '<script src="mathjax/MathJax.js'
+    if loader not in body:
+        raise RuntimeError("nbconvert's HTML template no longer loads MathJax as expected")
+    return body.replace(loader, MATHJAX_FONTS + loader, 1)
+
+
 def write_html(executed: ExecutedNotebook, html_dir: Path) -> Path:
     html_dir.mkdir(parents=True, exist_ok=True)
-    body, _ = HTMLExporter().from_notebook_node(executed.notebook)
+    body = export_html(executed.notebook, html_dir)
     target = html_dir / f"{executed.assignment.name}.html"
     target.write_text(body, encoding="utf-8")
     executed_dir = BUILD / "executed"
