@@ -21,6 +21,7 @@ import numpy as np
 
 from . import hints
 from .gradcheck import numerical_gradient, numerical_gradients, relative_error
+from .snapshot import snapshot as _snapshot
 
 __all__ = [
     "CheckFailure", "as_array", "call", "check_close", "check_dtype", "check_gradient",
@@ -34,6 +35,12 @@ class CheckFailure(AssertionError):
 
 class _TrialContext:
     current: str | None = None
+
+
+def forget_trial() -> None:
+    """Leave any ``trials`` loop: later failures name no trial (a test cell that raised inside
+    the loop leaves its generator suspended, and its trial current, until collected)."""
+    _TrialContext.current = None
 
 
 def fail(message: str) -> None:
@@ -228,16 +235,6 @@ def call(fn: Callable, *args, name: str | None = None, forbid_warnings: bool = F
              "that stays finite (before exponentiating, subtract the maximum; before dividing, "
              "make sure the denominator cannot be 0)")
     return result
-
-
-def _snapshot(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, Mapping):
-        return {key: _snapshot(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_snapshot(item) for item in value]
-    return None
 
 
 def _changed_argument(before_args, before_kwargs, args, kwargs) -> str | None:

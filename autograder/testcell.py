@@ -14,12 +14,17 @@ import io
 import traceback
 from dataclasses import dataclass
 
-from .checks import CheckFailure, _TrialContext
+from .checks import CheckFailure, forget_trial
 
 
 @dataclass
-class CellOutcome:
-    """What one test cell earned. ``message`` is empty when it passed."""
+class TestOutcome:
+    """What one test cell earned, wherever it ran (the grader, the bug catalog, the course
+    build). ``message`` is empty when it passed; it never holds the test's source.
+    ``output``: what the cell printed (kept where the cell ran; results the grader stores
+    leave it out, since a test cell may print what its hidden part computes)."""
+
+    __test__ = False   # not a pytest test class
 
     grade_id: str
     points: float
@@ -31,10 +36,25 @@ class CellOutcome:
     def passed(self) -> bool:
         return self.points >= self.max_points
 
+    @classmethod
+    def failed(cls, grade_id: str, max_points: float, message: str, output: str = "") -> "TestOutcome":
+        return cls(grade_id, 0.0, max_points, message, output)
 
-def run_test_cell(source: str, namespace: dict, *, grade_id: str, max_points: float) -> CellOutcome:
-    """Execute ``source`` in ``namespace`` and score it; never raises for a failing test."""
-    _TrialContext.current = None
+    def to_json(self) -> dict:
+        """The stored form: everything but ``output``."""
+        return {"grade_id": self.grade_id, "points": self.points, "max_points": self.max_points,
+                "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TestOutcome":
+        return cls(str(data["grade_id"]), float(data["points"]), float(data["max_points"]),
+                   str(data.get("message", "")))
+
+
+def run_test_cell(source: str, namespace: dict, *, grade_id: str, max_points: float) -> TestOutcome:
+    """Execute ``source`` in ``namespace`` and score it; never raises for a failing test.
+    """
+    forget_trial()
     printed = io.StringIO()
     try:
         body, last = _split_last_expression(source, grade_id)
@@ -42,15 +62,14 @@ def run_test_cell(source: str, namespace: dict, *, grade_id: str, max_points: fl
             exec(body, namespace)
             value = eval(last, namespace) if last is not None else None
     except CheckFailure as failure:
-        return CellOutcome(grade_id, 0.0, max_points, str(failure), printed.getvalue())
+        return TestOutcome.failed(grade_id, max_points, str(failure), printed.getvalue())
     except AssertionError as failure:
-        return CellOutcome(grade_id, 0.0, max_points, _describe(failure, grade_id), printed.getvalue())
+        return TestOutcome.failed(grade_id, max_points, _describe(failure, grade_id), printed.getvalue())
     except Exception as error:  # anything else a test or a student's function raised
-        return CellOutcome(grade_id, 0.0, max_points, _describe(error, grade_id), printed.getvalue())
+        return TestOutcome.failed(grade_id, max_points, _describe(error, grade_id), printed.getvalue())
     finally:
-        _TrialContext.current = None
-    return CellOutcome(grade_id, _partial_points(value, max_points), max_points, "",
-                       printed.getvalue())
+        forget_trial()
+    return TestOutcome(grade_id, _partial_points(value, max_points), max_points, "", printed.getvalue())
 
 
 def _split_last_expression(source: str, grade_id: str):

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -120,13 +119,27 @@ def format_table(rows: list[Row]) -> str:
 
 
 def grade_example_class(assignments: tuple[Assignment, ...]) -> bool:
-    """Grade ``build/example_class`` with ``python -m autograder grade`` (the real command)."""
+    """Grade ``build/example_class`` with the course's grader (``grade_class``, what
+    ``python -m autograder grade`` runs) and print its table."""
+    from autograder.cli import progress_bar
+    from autograder.config import GraderConfig
+    from autograder.grader.batch import grade_class
+    from autograder.grader.errors import GradingError
+    from autograder.grader.reports import summary_table
+
     target = BUILD / "example_class"
     submitted = write_example_class(assignments, target)
-    command = [sys.executable, "-m", "autograder", "grade", str(submitted), "--course", str(ROOT),
-               "--out", str(target / "graded"), "--no-gradebook"]
-    print(f"==> grading the example class: {' '.join(command[1:])}", flush=True)
-    return subprocess.run(command, cwd=ROOT).returncode == 0
+    config = GraderConfig(course=str(ROOT), out=str(target / "graded"), no_gradebook=True)
+    print(f"==> grading the example class: {submitted.relative_to(ROOT)} -> "
+          f"{Path(config.out).relative_to(ROOT)}", flush=True)
+    try:
+        outcome = grade_class(config, [str(submitted)], progress=progress_bar)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    print(summary_table(outcome.results))
+    print(f"\ngrades: {outcome.csv}")
+    return True
 
 
 def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = True) -> bool:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.grader.course import course_folders
+
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "solutions"
-RELEASE = ROOT / "notebooks"
+_FOLDERS = course_folders(ROOT)   # named in nbgrader_config.py, and only there
+SOLUTIONS = ROOT / _FOLDERS["source_directory"]
+RELEASE = ROOT / _FOLDERS["release_directory"]
 BUILD = ROOT / "build"
 
 

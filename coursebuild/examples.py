@@ -1,7 +1,7 @@
 """An example class of submissions, made from the release and the solutions.
 
 The main build grades it with the course's grader, so an instructor sees the whole workflow
-(submissions in nbgrader's ``submitted/`` layout -> ``python -m autograder grade`` -> table)
+(submissions in nbgrader's ``submitted/`` layout -> ``grade_class`` -> table)
 on every build. Three students per assignment:
 
 - ``ada``: every answer cell filled in from the solutions (what a finished student submits);
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.notebook import nbgrader_cells, read_notebook
+from autograder.cells import Kind, cells_of, grade_id_of
+from autograder.notebook import read_notebook
 
 from .course import Assignment
 
@@ -27,12 +28,11 @@ STUDENTS = {"ada": 1.0, "ben": 0.5, "cy": 0.0}
 def fill_answers(release_nb, source_nb, fraction: float = 1.0):
     """A copy of ``release_nb`` with the first ``fraction`` of its answer cells (autograded
     solutions and written answers) taken from ``source_nb``."""
-    answers = {c.grade_id: c.source for c in nbgrader_cells(source_nb) if c.kind in ("solution", "answer")}
+    answers = {c.grade_id: c.source for c in cells_of(source_nb) if c.kind in (Kind.SOLUTION, Kind.ANSWER)}
     filled = copy.deepcopy(release_nb)
-    answer_cells = [cell for cell in filled.cells
-                    if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in answers]
+    answer_cells = [cell for cell in filled.cells if grade_id_of(cell) in answers]
     for cell in answer_cells[:round(fraction * len(answer_cells))]:
-        cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+        cell.source = answers[grade_id_of(cell)]
     return filled
 
 

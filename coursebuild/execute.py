@@ -1,7 +1,7 @@
 """Execute a solution notebook in a real Jupyter kernel and read back what happened.
 
-Test cells are judged as nbgrader judges them: a cell fails if it shows an error or writes
-anything to stderr. The notebook's ``report_result`` numbers (test accuracy, dataset) come
+Test cells are judged as nbgrader judges them: a cell fails (0 points) if it shows an error
+or writes anything to stderr, and earns its points otherwise. The notebook's ``report_result`` numbers (test accuracy, dataset) come
 back through ``BFS_RESULTS_FILE``.
 """
 
@@ -18,16 +18,10 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from autograder.notebook import classify
+from autograder.cells import Kind, cells_of
+from autograder.testcell import TestOutcome
 
 from .course import ROOT, Assignment
-
-
-@dataclass
-class TestCellResult:
-    grade_id: str
-    passed: bool
-    message: str = ""
 
 
 @dataclass
@@ -36,7 +30,7 @@ class ExecutedNotebook:
     notebook: nbformat.NotebookNode
     seconds: float
     results: dict = field(default_factory=dict)
-    tests: list[TestCellResult] = field(default_factory=list)
+    tests: list[TestOutcome] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
 
     @property
@@ -78,15 +72,15 @@ def execute_notebook(assignment: Assignment, *, grading: bool = False, timeout: 
         seconds = time.perf_counter() - start
         results = json.loads(results_file.read_text()) if results_file.exists() else {}
     executed = ExecutedNotebook(assignment, nb, seconds, results)
-    for index, cell in enumerate(nb.cells):
+    for cell, role in zip(nb.cells, cells_of(nb)):
         if cell.cell_type != "code":
             continue
         problem = _problem(cell)
-        if classify(cell) == "test":
-            grade_id = cell.metadata["nbgrader"]["grade_id"]
-            executed.tests.append(TestCellResult(grade_id, problem is None, problem or ""))
+        if role.kind is Kind.TEST:
+            points = 0.0 if problem else role.points
+            executed.tests.append(TestOutcome(role.grade_id, points, role.points, problem or ""))
         elif problem and not problem.startswith("stderr:"):
-            executed.cell_errors.append(f"cell {index + 1}: {problem}")
+            executed.cell_errors.append(f"cell {role.index + 1}: {problem}")
     return executed
 
 

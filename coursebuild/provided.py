@@ -3,17 +3,18 @@
 A later notebook that needs earlier work (03 trains with 02's linear layer, say) imports it
 from ``provided.py`` in its own folder. That file is written from the solution notebooks,
 never by hand: the requested functions plus every function they call, in course order,
-with the ``### BEGIN/END SOLUTION`` markers removed. ``check_provided`` reports files that
+with the solution markers removed. ``check_provided`` reports files that
 are out of date.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 from pathlib import Path
 
-from autograder.notebook import nbgrader_cells, read_notebook
+from autograder.cells import Kind, cells_of, without_solution_markers
+from autograder.names import free_names
+from autograder.notebook import read_notebook
 
 from .course import ASSIGNMENTS, Assignment
 
@@ -25,8 +26,7 @@ Do not edit: change the solution notebooks and regenerate.
 
 import numpy as np
 '''
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-ALLOWED_GLOBALS = {"np"} | set(dir(builtins))
+ALLOWED_GLOBALS = {"np"}   # besides builtins: what HEADER imports
 
 
 class ProvidedError(RuntimeError):
@@ -37,11 +37,10 @@ def function_sources(assignment: Assignment) -> dict[str, tuple[str, str]]:
     """``{name: (source, assignment name)}`` for every top-level function the solution
     notebook defines in solution or read-only cells."""
     functions = {}
-    for cell in nbgrader_cells(read_notebook(assignment.source)):
-        if cell.cell_type != "code" or cell.kind not in ("solution", "readonly"):
+    for cell in cells_of(read_notebook(assignment.source)):
+        if cell.cell_type != "code" or cell.kind not in (Kind.SOLUTION, Kind.READONLY):
             continue
-        source = "\n".join(line for line in cell.source.splitlines()
-                           if line.strip() not in MARKERS)
+        source = without_solution_markers(cell.source)
         tree = ast.parse(source)
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
@@ -80,32 +79,13 @@ def _closure(requested, available, for_assignment: str) -> set[str]:
         if name not in available:
             raise ProvidedError(f"{for_assignment} needs {name}, which no earlier solution defines")
         needed.add(name)
-        for used in _free_names(available[name][0]):
+        for used in free_names(available[name][0]):
             if used in available:
                 queue.append(used)
             elif used not in ALLOWED_GLOBALS:
                 raise ProvidedError(f"{name} (for {for_assignment}) uses the global name {used!r}, "
                                     "which provided.py cannot supply")
     return needed
-
-
-def _free_names(source: str) -> set[str]:
-    """Global names a function reads (names loaded but never bound inside it)."""
-    function = ast.parse(source).body[0]
-    bound = {arg.arg for arg in ast.walk(function.args) if isinstance(arg, ast.arg)}
-    loaded = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.Lambda)) and node is not function:
-            bound.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
-            if isinstance(node, ast.FunctionDef):
-                bound.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-    return loaded - bound
 
 
 def provided_path(assignment: Assignment) -> Path:

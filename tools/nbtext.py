@@ -12,9 +12,12 @@ a marker line:
     %% markdown                        a Markdown cell
     %% code                            a plain code cell (students may edit it)
     %% readonly id=setup               a locked code cell (restored when grading)
-    %% solution id=sigmoid             an autograded answer (### BEGIN/END SOLUTION inside)
-    %% test id=test_sigmoid points=2   an autograder test cell (### BEGIN/END HIDDEN TESTS inside)
+    %% solution id=sigmoid             an autograded answer (the solution between its markers)
+    %% test id=test_sigmoid points=2   an autograder test cell (hidden tests between their markers)
     %% answer id=derive_ce points=3    a manually graded written answer (Markdown)
+    %% task id=explore points=2        a manually graded task (Markdown)
+
+The kinds, their nbgrader metadata and the markers are ``autograder.cells``'s.
 
 The written notebook is normalized (nbformat 4.5, sorted keys, no outputs, deterministic
 cell ids), so converting back and forth is lossless for everything the course uses.
@@ -28,7 +31,12 @@ from pathlib import Path
 
 import nbformat
 
-MARKER = re.compile(r"^%% (markdown|code|readonly|solution|test|answer)((?: \w+=\S+)*)\s*$")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script from anywhere
+from autograder.cells import Kind, describe, new_cell  # noqa: E402
+
+PLAIN_KINDS = ("markdown", "code")           # Kind.PLAIN, by cell type
+TEXT_KINDS = PLAIN_KINDS + tuple(kind.value for kind in Kind if kind is not Kind.PLAIN)
+MARKER = re.compile(rf"^%% ({'|'.join(TEXT_KINDS)})((?: \w+=\S+)*)\s*$")
 
 
 def text_to_notebook(text: str) -> nbformat.NotebookNode:
@@ -62,48 +70,30 @@ def text_to_notebook(text: str) -> nbformat.NotebookNode:
 
 def _make_cell(kind: str, options: dict, source: str, position: int):
     grade_id = options.get("id")
-    if kind in ("readonly", "solution", "test", "answer") and not grade_id:
-        raise ValueError(f"a {kind} cell needs id=... (cell {position + 1})")
-    if kind in ("markdown", "answer"):
-        cell = nbformat.v4.new_markdown_cell(source)
+    if kind in PLAIN_KINDS:
+        cell = new_cell(Kind.PLAIN, source, cell_type=kind)
     else:
-        cell = nbformat.v4.new_code_cell(source)
+        if not grade_id:
+            raise ValueError(f"a {kind} cell needs id=... (cell {position + 1})")
+        role = Kind(kind)
+        if role.graded and "points" not in options:
+            raise ValueError(f"a {kind} cell needs points=... ({grade_id})")
+        cell = new_cell(role, source, grade_id, float(options["points"]) if role.graded else None)
     cell.id = (grade_id or f"cell-{position + 1}").replace("_", "-")[:64]
-    if kind == "readonly":
-        meta = dict(grade=False, locked=True, solution=False)
-    elif kind == "solution":
-        meta = dict(grade=False, locked=False, solution=True)
-    elif kind == "test":
-        meta = dict(grade=True, locked=True, solution=False, points=_points(options, kind))
-    elif kind == "answer":
-        meta = dict(grade=True, locked=False, solution=True, points=_points(options, kind))
-    else:
-        meta = None
-    if meta is not None:
-        cell.metadata["nbgrader"] = {**meta, "grade_id": grade_id, "schema_version": 3, "task": False}
     return cell
-
-
-def _points(options: dict, kind: str) -> float:
-    if "points" not in options:
-        raise ValueError(f"a {kind} cell needs points=... ({options.get('id')})")
-    points = float(options["points"])
-    return int(points) if points.is_integer() else points
 
 
 def notebook_to_text(nb) -> str:
     parts = []
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if not meta:
+    for index, cell in enumerate(nb.cells):
+        role = describe(cell, index)
+        if role.kind is Kind.PLAIN:
             header = f"%% {cell.cell_type}"
         else:
-            kind = ("answer" if meta.get("grade") and meta.get("solution") else
-                    "test" if meta.get("grade") else
-                    "solution" if meta.get("solution") else "readonly")
-            header = f"%% {kind} id={meta['grade_id']}"
-            if kind in ("test", "answer"):
-                header += f" points={meta.get('points', 0)}"
+            header = f"%% {role.kind} id={role.grade_id}"
+            if role.kind.graded:
+                points = role.points
+                header += f" points={int(points) if float(points).is_integer() else points}"
         parts.append(f"{header}\n{cell.source}\n")
     return "\n".join(parts)
 

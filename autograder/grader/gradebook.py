@@ -19,15 +19,34 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveAutoGrades
 from nbgrader.utils import parse_utc
 
-from ..notebook import MalformedNotebook, nbgrader_metadata, classify, read_notebook
-from .batch import Course
-from .submission import SubmissionResult
-
-FILLED_KINDS = ("solution", "answer", "task")
+from ..cells import Kind, classify, grade_id_of
+from ..notebook import MalformedNotebook, read_notebook
+from .course import Course
+from .submission import Submission, SubmissionResult
 
 
 class GradebookError(RuntimeError):
     pass
+
+
+class GradebookRecorder:
+    """nbgrader's gradebook as a recorder for ``grade_class``. Checks at once that the
+    gradebook knows every assignment (before anything is graded); a result it cannot record
+    stays safe in the output folder, and ``log`` says what failed."""
+
+    def __init__(self, course: Course, db_url: str, assignments: set[str], log):
+        self.course, self.db_url, self.log = course, db_url, log
+        check_gradebook(db_url, assignments)
+
+    def record(self, result: SubmissionResult, submission: Submission) -> None:
+        try:
+            record(self.course, self.db_url, result, submission.submission)
+        except Exception as error:  # the result is safe in the output folder; say what failed
+            self.log(f"warning: could not record {result.student}/{result.assignment} in "
+                     f"the gradebook: {error}")
+
+    def finish(self) -> None:
+        pass
 
 
 def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
@@ -36,8 +55,8 @@ def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
     answers, free_after = {}, {}
     previous = None
     for cell in (submission_nb.cells if submission_nb is not None else []):
-        grade_id = nbgrader_metadata(cell).get("grade_id")   # tolerant: submissions may carry garbage
-        if isinstance(grade_id, str) and grade_id not in answers:
+        grade_id = grade_id_of(cell)   # tolerant: submissions may carry garbage
+        if grade_id and grade_id not in answers:
             answers[grade_id] = cell
             previous = grade_id
         elif not grade_id and cell.get("cell_type") == "code" and str(cell.get("source", "")).strip():
@@ -45,16 +64,15 @@ def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
     nb = copy.deepcopy(release_nb)
     cells = []
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        grade_id = meta.get("grade_id")
+        grade_id = grade_id_of(cell)
         kind = classify(cell)
         mine = answers.get(grade_id)
-        if kind in FILLED_KINDS and mine is not None and mine.cell_type == cell.cell_type:
+        if kind.filled_by_student and mine is not None and mine.cell_type == cell.cell_type:
             cell.source = mine.source
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-            if kind == "test":
-                cell.outputs = _test_outputs(outcome.get(grade_id), meta)
+            if kind is Kind.TEST:
+                cell.outputs = _test_outputs(outcome.get(grade_id))
         cells.append(cell)
         for extra in free_after.get(grade_id, []) if grade_id else []:
             cells.append(nbformat.v4.new_code_cell(extra.source))
@@ -62,7 +80,7 @@ def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
     return nb
 
 
-def _test_outputs(test, meta) -> list:
+def _test_outputs(test) -> list:
     if test is None:
         return [nbformat.v4.new_output("error", ename="NotGraded", evalue="this test did not run",
                                        traceback=["this test did not run"])]
@@ -109,7 +127,7 @@ def record(course: Course, db_url: str, result: SubmissionResult, submission_pat
     resources = {"nbgrader": {"notebook": result.notebook, "assignment": result.assignment,
                               "student": result.student, "db_url": db_url}}
     SaveAutoGrades().preprocess(nb, resources)
-    target = course.root / "autograded" / result.student / result.assignment / f"{result.notebook}.ipynb"
+    target = course.autograded(result.student, result.assignment, result.notebook)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     timestamp = _submitted_timestamp(submission_path)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..notebook import Cell, nbgrader_cells
+from ..cells import Cell, Kind, cells_of, without_hidden_tests
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,9 @@ class Plan:
 
 def build_plan(source_nb, submission_nb) -> Plan:
     plan = Plan()
-    source_cells = nbgrader_cells(source_nb)
+    source_cells = cells_of(source_nb)
     source_ids = {cell.grade_id for cell in source_cells if cell.grade_id}
-    submitted = _submitted_cells(nbgrader_cells(submission_nb), source_ids, plan.notes)
+    submitted = _submitted_cells(cells_of(submission_nb), source_ids, plan.notes)
     emitted: set[int] = set()
 
     def emit_free_cells_before(position: int | None) -> None:
@@ -54,14 +54,14 @@ def build_plan(source_nb, submission_nb) -> Plan:
 
     for cell in source_cells:
         mine = submitted["by_id"].get(cell.grade_id) if cell.grade_id else None
-        if cell.kind in ("answer", "task"):
+        if cell.kind.manual:
             plan.manual.append(cell)
             continue
-        if cell.cell_type != "code" or cell.kind == "plain":
+        if cell.cell_type != "code" or cell.kind is Kind.PLAIN:
             continue
         if mine is not None:
             emit_free_cells_before(mine.index)
-        if cell.kind == "solution":
+        if cell.kind is Kind.SOLUTION:
             if mine is None:
                 plan.notes.append(f"the answer cell '{cell.grade_id}' is missing from the "
                                   "submission, so the functions it defines are undefined")
@@ -70,16 +70,16 @@ def build_plan(source_nb, submission_nb) -> Plan:
                                   f"{mine.cell_type} cell, so it did not run")
             else:
                 plan.steps.append(Step("run", mine.source, f"answer cell '{cell.grade_id}'", cell.grade_id))
-        elif cell.kind == "readonly":
+        elif cell.kind is Kind.READONLY:
             if mine is not None and mine.source != cell.source:
                 plan.notes.append(f"the read-only cell '{cell.grade_id}' was edited; the "
                                   "original was used")
             plan.steps.append(Step("run", cell.source, f"provided cell '{cell.grade_id}'", cell.grade_id))
-        elif cell.kind == "test":
+        elif cell.kind is Kind.TEST:
             if mine is None:
                 plan.notes.append(f"the test cell '{cell.grade_id}' was deleted from the "
                                   "submission; the original test was run")
-            elif _canonical(mine.source) not in (_canonical(_release_text(cell.source)),
+            elif _canonical(mine.source) not in (_canonical(without_hidden_tests(cell.source)),
                                                  _canonical(cell.source)):
                 plan.notes.append(f"the test cell '{cell.grade_id}' was edited; the original "
                                   "test was run")
@@ -100,7 +100,7 @@ def _submitted_cells(cells: list[Cell], source_ids: set[str], notes: list[str]) 
             else:
                 by_id[cell.grade_id] = cell
         elif cell.grade_id:
-            if cell.kind == "solution" and cell.cell_type == "code":
+            if cell.kind is Kind.SOLUTION and cell.cell_type == "code":
                 notes.append(f"a cell has the unknown id '{cell.grade_id}'; it was run as "
                              "your own code")
                 free.append(cell)
@@ -109,19 +109,6 @@ def _submitted_cells(cells: list[Cell], source_ids: set[str], notes: list[str]) 
         elif cell.cell_type == "code" and cell.source.strip():
             free.append(cell)
     return {"by_id": by_id, "free": free}
-
-
-def _release_text(source: str) -> str:
-    """A test cell as nbgrader releases it (hidden tests removed), for edit detection."""
-    lines, hidden = [], False
-    for line in source.splitlines():
-        if line.strip() == "### BEGIN HIDDEN TESTS":
-            hidden = True
-        elif line.strip() == "### END HIDDEN TESTS":
-            hidden = False
-        elif not hidden:
-            lines.append(line)
-    return "\n".join(lines)
 
 
 def _canonical(text: str) -> str:

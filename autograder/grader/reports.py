@@ -13,10 +13,30 @@ from __future__ import annotations
 import csv
 import html
 import json
-from collections import defaultdict
 from pathlib import Path
 
-from .submission import SubmissionResult, write_json
+from .submission import Submission, SubmissionResult, write_json
+
+
+class OutputFolder:
+    """The output folder as a recorder for ``grade_class``: every result as it arrives, the
+    CSV at the end. It is also the resume record (``is_current``)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.csv: Path | None = None
+
+    def is_current(self, submission: Submission) -> bool:
+        """Graded already, with the same inputs and settings."""
+        stored = load_result(self.out, submission.assignment, submission.student, submission.notebook)
+        return stored is not None and stored.key == submission.key
+
+    def record(self, result: SubmissionResult, submission: Submission) -> None:
+        write_submission_reports(self.out, result)
+
+    def finish(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.csv = write_csv(self.out)
 
 
 def result_path(out: Path, result: SubmissionResult) -> Path:
@@ -45,7 +65,7 @@ def write_submission_reports(out: Path, result: SubmissionResult) -> None:
     """Store ``result`` and rewrite the student's results.json and feedback.html."""
     write_json(result_path(out, result), result.to_json())
     folder = out / result.assignment / result.student
-    siblings = [r for r in all_results_in(folder)]
+    siblings = all_results_in(folder)
     write_json(folder / "results.json", gradescope_json(siblings))
     (folder / "feedback.html").write_text(feedback_html(siblings), encoding="utf-8")
 
@@ -148,13 +168,6 @@ def summary_table(results: list[SubmissionResult]) -> str:
         if k == 0:
             lines.append("-" * (sum(widths) + 8 + 30))
     return "\n".join(lines)
-
-
-def by_student(results: list[SubmissionResult]) -> dict:
-    grouped = defaultdict(list)
-    for result in results:
-        grouped[(result.assignment, result.student)].append(result)
-    return grouped
 
 
 def _points(value: float) -> str:

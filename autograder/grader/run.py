@@ -13,45 +13,26 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..config import GraderConfig
 from ..sandbox.isolation import Mode, Policy
 from ..sandbox.session import Sandbox, SandboxFailure, StudentFunction
-from ..testcell import run_test_cell
+from ..testcell import TestOutcome, run_test_cell
 from .plan import Plan, Step
 
 MAX_RESTARTS = 20
 
 
 @dataclass
-class Limits:
-    """Time limits (seconds of wall time) for one submission."""
-
-    cell_seconds: float = 60.0
-    test_seconds: float = 120.0
-    submission_seconds: float = 900.0
-
-
-@dataclass
-class TestResult:
-    grade_id: str
-    points: float
-    max_points: float
-    message: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.points >= self.max_points
-
-
-@dataclass
 class RunOutcome:
-    tests: list[TestResult] = field(default_factory=list)
+    tests: list[TestOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     output: str = ""
 
 
 class SubmissionRunner:
     def __init__(self, plan: Plan, graded_names: list[str], policy: Policy, mode: Mode,
-                 root_dir: str, shell_factory, limits: Limits, spawner=None):
+                 root_dir: str, shell_factory, limits: GraderConfig, spawner=None):
+        """``limits``: the grader's settings, of which the runner uses the time limits."""
         self.plan, self.graded_names, self.limits = plan, graded_names, limits
         self.make_sandbox = lambda: Sandbox(policy, mode, root_dir, shell_factory, spawner)
         self.sandbox: Sandbox | None = None
@@ -102,20 +83,19 @@ class SubmissionRunner:
         namespace = {"__name__": "__test__"}
         namespace.update({name: StudentFunction(name, self) for name in self.graded_names})
         if not self._ensure_sandbox():
-            self.outcome.tests.append(TestResult(step.grade_id, 0.0, step.points,
-                                                 "your notebook's code could not be run: "
-                                                 + (self.failure or "the sandbox failed")))
+            self.outcome.tests.append(TestOutcome.failed(step.grade_id, step.points,
+                                                         "your notebook's code could not be run: "
+                                                         + (self.failure or "the sandbox failed")))
             return
         self.failure = None
         self.deadline = time.monotonic() + self.limits.test_seconds
         try:
             cell = run_test_cell(step.source, namespace, grade_id=step.grade_id, max_points=step.points)
-            result = TestResult(step.grade_id, cell.points, step.points, cell.message)
+            result = TestOutcome(step.grade_id, cell.points, step.points, cell.message)   # not its output
         except SandboxFailure as failure:
-            result = TestResult(step.grade_id, 0.0, step.points,
-                                f"your code {failure.reason} while this test ran")
+            result = TestOutcome.failed(step.grade_id, step.points, f"your code {failure.reason} while this test ran")
         if self.failure and result.passed:   # the test swallowed the failure: it still failed
-            result = TestResult(step.grade_id, 0.0, step.points, f"your code {self.failure} while this test ran")
+            result = TestOutcome.failed(step.grade_id, step.points, f"your code {self.failure} while this test ran")
         self.outcome.tests.append(result)
         if self.sandbox is not None and self.sandbox.alive:
             try:
@@ -125,8 +105,8 @@ class SubmissionRunner:
 
     def _out_of_time(self, step: Step) -> None:
         if step.kind == "test":
-            self.outcome.tests.append(TestResult(
-                step.grade_id, 0.0, step.points,
+            self.outcome.tests.append(TestOutcome.failed(
+                step.grade_id, step.points,
                 f"not run: the submission used up its total time of {self.limits.submission_seconds:.0f} s"))
 
     # ------------------------------------------------------------------ sandbox

@@ -24,12 +24,11 @@ import warnings
 
 import numpy as np
 
+from ..snapshot import snapshot as _snapshot
 from .channel import Channel
-from .wire import SandboxDecoder, SandboxEncoder
+from .wire import RemoteGenerator, SandboxDecoder, SandboxEncoder
 
 MAX_NESTING = 32
-# Generator methods that fill their first argument in place instead of returning a value.
-IN_PLACE_GENERATOR_METHODS = {"shuffle"}
 
 
 class Agent:
@@ -150,43 +149,12 @@ class Agent:
         return test_function
 
     def _generator(self, key):
-        return RemoteGenerator(self, key)
-
-
-class RemoteGenerator:
-    """Stands in for a test's ``np.random.Generator``: every draw is made on the trusted side."""
-
-    def __init__(self, agent: Agent, key):
-        self._agent, self._key = agent, key
-
-    def __getattr__(self, method: str):
-        if method.startswith("_"):
-            raise AttributeError(method)
-
-        def draw(*args, **kwargs):
-            result = self._agent._outgoing("rng", self._key, args, kwargs, method=method)
-            if method in IN_PLACE_GENERATOR_METHODS and args and isinstance(args[0], np.ndarray):
-                np.copyto(args[0], result)
-                return None
-            return result
-        return draw
-
-    def __repr__(self) -> str:
-        return "Generator(from the test)"
+        def draw(method: str, args, kwargs):
+            return self._outgoing("rng", key, args, kwargs, method=method)
+        return RemoteGenerator(key, draw)
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _snapshot(value):
-    """Copies of every array inside ``value``, mirroring its container structure."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {key: _snapshot(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_snapshot(item) for item in value]
-    return None
-
 
 def _mutations(before, after, where: str, encoder: SandboxEncoder, path=()) -> list:
     """[{"in": "args"|"kwargs", "path": [...], "value": encoded}] for every changed array or

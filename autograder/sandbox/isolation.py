@@ -30,9 +30,12 @@ import resource
 import select
 import signal
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ..config import DEFAULTS
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -49,18 +52,30 @@ _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 
 @dataclass
 class Policy:
-    """What a sandbox may use. Sizes in bytes, times in seconds."""
+    """What a sandbox may use. Sizes in bytes, times in seconds. The grader's options
+    (memory, CPU time, processes, uid) default to ``GraderConfig``'s, which the grader passes
+    in (``GraderConfig.policy_for_slot``); the rest are fixed properties of a sandbox."""
 
-    memory_bytes: int = 2 * 2**30
-    cpu_seconds: int = 600
-    max_processes: int = 32
+    memory_bytes: int = DEFAULTS.memory_bytes
+    cpu_seconds: int = DEFAULTS.cpu_seconds
+    max_processes: int = DEFAULTS.max_processes
     max_file_bytes: int = 64 * 2**20
     max_open_files: int = 256
     disk_bytes: int = 256 * 2**20
     readonly_paths: tuple[str, ...] = ()
     files: dict[str, bytes] = field(default_factory=dict)
-    uid: int = 61000
+    uid: int = DEFAULTS.uid_base
     environment: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """Everything but ``files`` (which travel as binary blobs beside it)."""
+        return {key: value for key, value in asdict(self).items() if key != "files"}
+
+    @classmethod
+    def from_json(cls, data: dict, files: dict[str, bytes] | None = None) -> "Policy":
+        data = dict(data)
+        data["readonly_paths"] = tuple(data.get("readonly_paths", ()))
+        return cls(**data, files=dict(files or {}))
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,38 @@ class Mode:
     strong: bool
     user_namespace: bool
     reason: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Mode":
+        return cls(bool(data["strong"]), bool(data["user_namespace"]), str(data.get("reason", "")))
+
+
+def set_parent_death_signal() -> None:
+    """Have the kernel kill this process (SIGKILL) when its parent dies (Linux only)."""
+    if _libc is not None:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def wait_for_exit(pid: int, timeout: float | None):
+    """The exit status of child ``pid`` (as ``os.waitpid`` gives it) if it ends within
+    ``timeout`` seconds (None: wait for ever), else None. A child already reaped counts as
+    ended (status 0) when waiting for ever, as still unknown (None) otherwise."""
+    end = None if timeout is None else time.monotonic() + float(timeout)
+    while True:
+        try:
+            done, status = os.waitpid(pid, 0 if end is None else os.WNOHANG)
+        except ChildProcessError:
+            return None if end is not None else 0
+        except InterruptedError:
+            continue
+        if done:
+            return status
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.01)
 
 
 def default_readonly_paths(packages: tuple[str, ...] = ("coursekit", "autograder")) -> tuple[str, ...]:
@@ -123,8 +170,7 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
         return pid
     try:
         os.setsid()
-        if _libc is not None:   # a sandbox never outlives the process that started it
-            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        set_parent_death_signal()   # a sandbox never outlives the process that started it
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
@@ -151,7 +197,7 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
             os.close(alive_read)
             _monitor(child)
         os.close(alive_write)
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        set_parent_death_signal()
         if select.select([alive_read], [], [], 0)[0]:
             os._exit(1)   # the monitor died before the death signal was armed
         os.close(alive_read)

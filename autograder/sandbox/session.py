@@ -26,7 +26,7 @@ import numpy as np
 
 from .agent import Agent
 from .channel import Channel, ChannelClosed, ChannelTimeout, ProtocolError
-from .isolation import Mode, Policy, describe_exit, spawn
+from .isolation import Mode, Policy, describe_exit, spawn, wait_for_exit
 from .wire import ContractViolation, Handle, TrustedDecoder, TrustedEncoder, WireError
 
 GENERATOR_METHODS = {
@@ -261,14 +261,7 @@ class Sandbox:
         """The exit status if the process ends within ``timeout`` (None: wait forever)."""
         if self.spawner is not None:
             return self.spawner.wait(self.pid, timeout)
-        end = None if timeout is None else time.monotonic() + timeout
-        while True:
-            pid, status = os.waitpid(self.pid, 0 if timeout is None else os.WNOHANG)
-            if pid:
-                return status
-            if end is not None and time.monotonic() >= end:
-                return None
-            time.sleep(0.01)
+        return wait_for_exit(self.pid, timeout)
 
     def _drain_output(self, fd: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as stream:

@@ -34,6 +34,8 @@ MAX_DEPTH = 64
 MAX_ARRAY_BYTES = 512 * 2**20
 ARRAY_KINDS = "biufc"   # bool, int, uint, float, complex
 PYTHON_TYPES = {"bool": bool, "int": int, "float": float, "complex": complex}   # as dtype= arguments
+# Generator methods that fill their first argument in place instead of returning a value.
+IN_PLACE_GENERATOR_METHODS = {"shuffle"}
 
 
 class WireError(ValueError):
@@ -272,12 +274,34 @@ class SandboxEncoder(Encoder):
                 return {"$bad": f"returned a {type(value).__name__}, a subclass of numpy.ndarray; "
                                 "return a plain numpy.ndarray (np.asarray(...) converts it)"}
             return {"$bad": f"returned an array of dtype {value.dtype}; return numbers"}
-        from .agent import RemoteGenerator  # here, not at the top: agent imports this module
         if isinstance(value, RemoteGenerator):
             return {"$rng": value._key}   # the test's generator, going back to the test
         key = id(value)
         self.objects[key] = value
         return {"$h": key, "type": type(value).__name__}
+
+
+class RemoteGenerator:
+    """Stands in for a test's ``np.random.Generator`` inside the sandbox: every draw is made
+    on the trusted side, by ``draw(method, args, kwargs)`` (the agent's round trip)."""
+
+    def __init__(self, key, draw: Callable):
+        self._key, self._draw = key, draw
+
+    def __getattr__(self, method: str):
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def draw(*args, **kwargs):
+            result = self._draw(method, args, kwargs)
+            if method in IN_PLACE_GENERATOR_METHODS and args and isinstance(args[0], np.ndarray):
+                np.copyto(args[0], result)
+                return None
+            return result
+        return draw
+
+    def __repr__(self) -> str:
+        return "Generator(from the test)"
 
 
 class SandboxDecoder(Decoder):

@@ -17,19 +17,13 @@ It dies with the worker (parent-death signal), and the sandboxes' monitors die w
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
 import sys
-import time
-from dataclasses import asdict
 
 from .agent import Agent
 from .channel import Channel, ChannelClosed
-from .isolation import PR_SET_PDEATHSIG, Mode, Policy, spawn
-
-_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+from .isolation import Mode, Policy, set_parent_death_signal, spawn, wait_for_exit
 
 
 class ZygoteError(RuntimeError):
@@ -60,9 +54,8 @@ class Zygote:
 
     def spawn(self, policy: Policy, mode: Mode, root_dir: str, channel_fd: int, output_fd: int) -> int:
         files = sorted(policy.files.items())
-        fields = {k: v for k, v in asdict(policy).items() if k != "files"}
-        reply = self._ask({"op": "spawn", "policy": fields, "files": [name for name, _ in files],
-                           "mode": asdict(mode), "root_dir": root_dir},
+        reply = self._ask({"op": "spawn", "policy": policy.to_json(), "files": [name for name, _ in files],
+                           "mode": mode.to_json(), "root_dir": root_dir},
                           [content for _, content in files], fds=[channel_fd, output_fd])
         if "pid" not in reply:
             raise ZygoteError(f"the sandbox could not be started: {reply.get('error')}")
@@ -98,8 +91,7 @@ class Zygote:
 
 
 def _serve(sock: socket.socket, shell_factory) -> None:
-    if _libc is not None:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    set_parent_death_signal()
     # Keep only stdout/stderr (the worker's log) and the socket: nothing of the worker's own
     # protocol pipes may stay open in here, or in the sandboxes' monitors forked from here.
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -123,7 +115,7 @@ def _serve(sock: socket.socket, shell_factory) -> None:
                 for fd in fds:
                     os.close(fd)
         elif header.get("op") == "wait":
-            reply = {"status": _wait(int(header["pid"]), header.get("timeout"))}
+            reply = {"status": wait_for_exit(int(header["pid"]), header.get("timeout"))}
         else:
             reply = {"error": f"unknown op {header.get('op')!r}"}
         try:
@@ -136,28 +128,11 @@ def _spawn(header: dict, blobs: list[bytes], fds: list[int], shell_factory) -> i
     if len(fds) != 2:
         raise ValueError("a spawn request needs two file descriptors")
     channel_fd, output_fd = fds
-    fields = dict(header["policy"])
-    fields["readonly_paths"] = tuple(fields.get("readonly_paths", ()))
-    policy = Policy(**fields, files=dict(zip(header["files"], blobs)))
+    policy = Policy.from_json(header["policy"], dict(zip(header["files"], blobs)))
 
     def run_agent():
         Agent(Channel(socket.socket(fileno=channel_fd)), shell_factory()).serve()
 
     return spawn(policy, run_agent, output_fd=output_fd, keep_fds=(channel_fd,),
-                 mode=Mode(**header["mode"]), root_dir=header["root_dir"])
+                 mode=Mode.from_json(header["mode"]), root_dir=header["root_dir"])
 
-
-def _wait(pid: int, timeout: float | None):
-    end = None if timeout is None else time.monotonic() + float(timeout)
-    while True:
-        try:
-            done, status = os.waitpid(pid, 0 if end is None else os.WNOHANG)
-        except ChildProcessError:
-            return None if end is not None else 0
-        except InterruptedError:
-            continue
-        if done:
-            return status
-        if time.monotonic() >= end:
-            return None
-        time.sleep(0.01)
