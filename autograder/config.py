@@ -39,7 +39,7 @@ class GraderConfig:
     assignment: str | None = option("--assignment", None, "grade only this assignment")
     out: str | None = option("--out", None, "output folder (default: <course>/graded)")
     workers: int = option("--workers", os.cpu_count() or 1,
-                          "submissions graded in parallel (default: the number of cores, %(default)s here)")
+                          "submissions graded in parallel (default: the number of cores: %(default)s)")
     force: bool = option("--force", False, "regrade even unchanged submissions")
     gradebook: str | None = option("--gradebook", None, "nbgrader gradebook URL (default: "
                                    "<course>/gradebook.db when grading the course's submitted/ tree)")

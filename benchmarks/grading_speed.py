@@ -1,4 +1,4 @@
-"""Grading speed: plain ``nbgrader autograde`` against ``python -m autograder grade``, one class.
+"""Grading speed: plain ``nbgrader autograde`` against our grader (``grade_class``), one class.
 
 Run it from the repository root (it takes a few minutes; nothing in the repository changes):
 
@@ -15,10 +15,11 @@ What it does, in one run:
    class has at least 20 submissions);
 3. times plain ``nbgrader autograde <assignment>`` for each assignment, one after the other
    (nbgrader grades one notebook at a time; its start-up per command is counted);
-4. times ``python -m autograder grade`` on the same ``submitted/`` tree with ``--workers``
-   workers, writing the same gradebook (``--no-gradebook`` to skip that), start-up of the
-   warm workers included; the start-up alone is also measured (a ``WorkerPool`` started and
-   stopped in this process) and subtracted for the "without start-up" row;
+4. times ``grade_class`` (what ``python -m autograder grade`` runs) on the same ``submitted/``
+   tree with ``--workers`` workers, in this process, writing the same gradebook
+   (``--no-gradebook`` to skip that), start-up of the warm workers included; the start-up
+   alone is also measured (a ``WorkerPool`` started and stopped) and subtracted for the
+   "without start-up" row;
 5. prints seconds per submission for both, the ratio, and whether every honest submission
    (and every submission) got the same points per test cell from both graders.
 
@@ -29,11 +30,9 @@ trials. The machine is whatever it is: this script prints timings and never asse
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,9 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.grader.batch import Settings, WorkerPool  # noqa: E402
-from autograder.grader.run import Limits  # noqa: E402
-from autograder.grader.submission import SubmissionResult  # noqa: E402
+from autograder.config import GraderConfig  # noqa: E402
+from autograder.grader.batch import grade_class  # noqa: E402
+from autograder.grader.pool import WorkerPool  # noqa: E402
 from tests.grader import fixtures as F  # noqa: E402
 
 MIN_SUBMISSIONS = 20
@@ -86,39 +85,33 @@ def main(argv: list[str] | None = None) -> int:
         for student, scores in F.nbgrader_scores(course, assignment, students).items():
             theirs[(student, assignment.name)] = scores
 
+    out = base / "autograder-out"
+    shutil.rmtree(out, ignore_errors=True)
+    config = GraderConfig(course=str(course), out=str(out), workers=args.workers, force=True, quiet=True,
+                          no_gradebook=args.no_gradebook)
     print(f"measuring the start-up of {args.workers} warm workers ...", flush=True)
     started = time.perf_counter()
-    pool = WorkerPool(args.workers, Settings(Limits()), base / "startup.log")
+    pool = WorkerPool(args.workers, config, base / "startup.log")
     startup_seconds = time.perf_counter() - started
     pool.close()
 
-    print(f"grading with python -m autograder grade --workers {args.workers} ...", flush=True)
-    out = base / "autograder-out"
-    shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "autograder", "grade", "--course", str(course), "--out", str(out),
-               "--workers", str(args.workers), "--force", "--quiet"]
-    if args.no_gradebook:
-        command += [str(course / "submitted"), "--no-gradebook"]
+    print(f"grading with grade_class, {args.workers} workers ...", flush=True)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
+    outcome = grade_class(config, [str(course / "submitted")] if args.no_gradebook else [])
     ours_seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        print(f"our grader failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    ours = {(r.student, r.assignment): {test.grade_id: test.points for test in r.tests} for r in outcome.results}
+    missing = [key for key in kinds if key not in ours]
+    if missing:
+        print(f"our grader gave no result for {missing}")
         return 1
-    ours = {}
-    for (student, name), _ in kinds.items():
-        notebook = next(a.notebook_id for a in assignments if a.name == name)
-        path = out / name / student / f"{notebook}.result.json"
-        result = SubmissionResult.from_json(json.loads(path.read_text()))
-        ours[(student, name)] = {test.grade_id: test.points for test in result.tests}
 
     same = {key: ours[key] == theirs.get(key) for key in kinds}
     honest = [key for key, kind in kinds.items() if kind == "honest"]
     without = max(ours_seconds - startup_seconds, 1e-9)
     rows = [
         ("nbgrader autograde (one command per assignment)", nbgrader_seconds),
-        (f"autograder grade, {args.workers} workers, with start-up", ours_seconds),
-        (f"autograder grade, {args.workers} workers, without start-up", without),
+        (f"grade_class, {args.workers} workers, with start-up", ours_seconds),
+        (f"grade_class, {args.workers} workers, without start-up", without),
     ]
     print()
     print(f"{'grader':<58}{'total s':>10}{'s/submission':>15}")

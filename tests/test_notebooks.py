@@ -1,23 +1,22 @@
 """The committed notebooks: readable, clean, normalized, in sync with their release, and
 written by the rules for test cells in CONTRIBUTING.md that can be checked without running
-them. Also the unit tests of autograder.notebook, which reads them."""
+them. Also the unit tests of autograder.notebook, which reads them, and of autograder.names."""
 
 from __future__ import annotations
 
 import ast
-import builtins
 import functools
 import importlib
 import inspect
 import json
-import symtable
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder.notebook import (MalformedNotebook, classify, defined_functions, graded_functions,
-                                 nbgrader_cells, read_notebook, test_cells)
+from autograder.cells import RELEASE_FORBIDDEN, Kind, classify, new_cell, split_hidden_tests
+from autograder.names import defined_functions, free_names
+from autograder.notebook import MalformedNotebook, graded_functions, nbgrader_cells, read_notebook, test_cells
 from coursebuild.course import RELEASE, ROOT, SOLUTIONS, existing
 from coursebuild.provided import check_provided
 from coursebuild.release import normalized_text
@@ -25,9 +24,6 @@ from coursebuild.sync import release_problems
 
 ASSIGNMENTS = existing()
 NOTEBOOK_FILES = sorted(p for folder in (SOLUTIONS, RELEASE) for p in folder.glob("*/*.ipynb"))
-MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS",
-           "### END HIDDEN TESTS", "BEGIN MARK SCHEME", "END MARK SCHEME")
-BUILTINS = set(dir(builtins))
 
 
 def ids(path: Path) -> str:
@@ -49,26 +45,6 @@ def by_name(test):
 
 
 # --- static analysis helpers ----------------------------------------------------------
-
-def free_names(source: str) -> set[str]:
-    """Names a cell reads from outside itself: used at module level or as globals inside
-    its functions, but bound nowhere in the cell (imports, assignments, defs, loops)."""
-    top = symtable.symtable(source, "<cell>", "exec")
-    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
-    used = set()
-
-    def walk(table):
-        for symbol in table.get_symbols():
-            if not symbol.is_referenced():
-                continue
-            if table is top or (symbol.is_global() or symbol.is_declared_global()):
-                used.add(symbol.get_name())
-        for child in table.get_children():
-            walk(child)
-
-    walk(top)
-    return used - bound - BUILTINS
-
 
 def trailing_expression(source: str) -> str | None:
     """The cell's last statement if it is a bare expression whose value IPython would show
@@ -125,7 +101,7 @@ def magic_lines(source: str) -> list[str]:
     return [line for line in source.splitlines() if line.lstrip().startswith(("%", "!"))]
 
 
-# --- autograder.notebook: reading and classifying -------------------------------------
+# --- autograder.notebook: reading and listing roles --------------------------------------
 
 def write(path: Path, content) -> Path:
     path.write_text(content if isinstance(content, str) else json.dumps(content))
@@ -170,27 +146,20 @@ def test_read_notebook_reads_a_valid_notebook_and_joins_sources(tmp_path):
     assert nb.cells[0].source == "x = 1\ny = 2"
 
 
-def cell(kind: str, source: str, grade_id: str | None = None, **meta):
-    made = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell)(source)
-    if meta:
-        made.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, **meta}
-    return made
-
-
 CLASSIFIED = [
-    (cell("code", "import numpy as np", "setup", grade=False, locked=True, solution=False), "readonly"),
-    (cell("code", "def f(x):\n    return x\n\ndef g():\n    pass", "f", grade=False, solution=True), "solution"),
-    (cell("code", "f(1)", "test_f", grade=True, solution=False, locked=True, points=2), "test"),
-    (cell("markdown", "answer", "why", grade=True, solution=True, points=3), "answer"),
-    (cell("markdown", "do it", "task1", task=True, grade=False, solution=False, points=1), "task"),
-    (cell("code", "def helper():\n    pass"), "plain"),
-    (cell("markdown", "text"), "plain"),
+    new_cell(Kind.READONLY, "import numpy as np", "setup"),
+    new_cell(Kind.SOLUTION, "def f(x):\n    return x\n\ndef g():\n    pass", "f"),
+    new_cell(Kind.TEST, "f(1)", "test_f", 2),
+    new_cell(Kind.ANSWER, "answer", "why", 3),
+    new_cell(Kind.TASK, "do it", "task1", 1),
+    new_cell(Kind.PLAIN, "def helper():\n    pass"),
+    new_cell(Kind.PLAIN, "text", cell_type="markdown"),
 ]
 
 
-def test_cells_are_classified_by_their_nbgrader_metadata():
-    nb = nbformat.v4.new_notebook(cells=[c for c, _ in CLASSIFIED])
-    assert [classify(c) for c in nb.cells] == [kind for _, kind in CLASSIFIED]
+def test_cells_are_listed_with_their_roles():
+    nb = nbformat.v4.new_notebook(cells=CLASSIFIED)
+    assert [classify(c) for c in nb.cells] == ["readonly", "solution", "test", "answer", "task", "plain", "plain"]
     found = nbgrader_cells(nb)
     assert [(c.index, c.kind, c.grade_id, c.points) for c in found] == [
         (0, "readonly", "setup", 0.0), (1, "solution", "f", 0.0), (2, "test", "test_f", 2.0),
@@ -299,21 +268,21 @@ def test_release_has_no_solutions_or_hidden_tests(name):
     folder = RELEASE / name
     for path in [*folder.glob("*.ipynb"), *folder.glob("*.py")]:
         text = path.read_text(encoding="utf-8")
-        leaked = [marker for marker in MARKERS if marker in text]
+        leaked = [marker for marker in RELEASE_FORBIDDEN if marker in text]
         assert not leaked, f"{ids(path)} contains {leaked}"
     for c in nbgrader_cells(release_notebook(name)):
-        if c.kind == "solution":
+        if c.kind is Kind.SOLUTION:
             assert "raise NotImplementedError" in c.source, f"{name}: solution cell {c.grade_id} is not a stub"
-        if c.kind == "answer":
+        if c.kind is Kind.ANSWER:
             assert "YOUR ANSWER HERE" in c.source, f"{name}: answer cell {c.grade_id} is not blank"
 
 
 @by_name
 def test_release_keeps_every_signature_and_docstring(name):
     """Signatures and docstrings sit outside the solution markers, so students see them."""
-    source = {c.grade_id: c.source for c in nbgrader_cells(source_notebook(name)) if c.kind == "solution"}
+    source = {c.grade_id: c.source for c in nbgrader_cells(source_notebook(name)) if c.kind is Kind.SOLUTION}
     for c in nbgrader_cells(release_notebook(name)):
-        if c.kind != "solution":
+        if c.kind is not Kind.SOLUTION:
             continue
         assert defined_functions(c.source) == defined_functions(source[c.grade_id]), (
             f"{name}: the release of {c.grade_id} lost a function signature")
@@ -341,9 +310,9 @@ def test_every_graded_function_has_its_test_cell(name):
 @by_name
 def test_test_cells_have_a_visible_and_a_hidden_part(name):
     for c in test_cells(source_notebook(name)):
-        visible, marker, hidden = c.source.partition("### BEGIN HIDDEN TESTS")
-        assert marker, f"{name}: {c.grade_id} has no hidden tests"
-        assert "### END HIDDEN TESTS" in hidden, f"{name}: {c.grade_id} does not close its hidden tests"
+        visible, hidden = split_hidden_tests(c.source)
+        assert visible != c.source, f"{name}: {c.grade_id} has no hidden tests"
+        assert hidden is not None, f"{name}: {c.grade_id} does not close its hidden tests"
         assert "ck." in visible, f"{name}: {c.grade_id} has no visible check before its hidden tests"
 
 

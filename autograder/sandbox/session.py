@@ -19,7 +19,6 @@ import os
 import signal
 import socket
 import threading
-import time
 import warnings
 
 import numpy as np

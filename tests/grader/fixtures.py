@@ -35,10 +35,11 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.cells import Kind, grade_id_of
 from autograder.notebook import nbgrader_cells, read_notebook
 from coursebuild.course import ROOT, Assignment, existing
 
-SOLUTION_KINDS = ("solution",)
+SOLUTION_KINDS = (Kind.SOLUTION,)
 NBGRADER_ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
@@ -46,7 +47,7 @@ NBGRADER_ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep
 
 def graded_assignments() -> list[Assignment]:
     """The assignments that exist and have at least one autograded test cell."""
-    return [a for a in existing() if any(c.kind == "test" for c in nbgrader_cells(source(a)))]
+    return [a for a in existing() if any(c.kind is Kind.TEST for c in nbgrader_cells(source(a)))]
 
 
 def source(assignment: Assignment) -> nbformat.NotebookNode:
@@ -87,7 +88,7 @@ def solution_sources(assignment: Assignment) -> dict[str, str]:
 def with_answer(nb, grade_id: str, code: str) -> nbformat.NotebookNode:
     """A copy of ``nb`` whose answer cell ``grade_id`` holds ``code``."""
     nb = copy.deepcopy(nb)
-    cells = [cell for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+    cells = [cell for cell in nb.cells if grade_id_of(cell) == grade_id]
     if not cells:
         raise KeyError(f"no cell {grade_id!r} in the notebook")
     cells[0].source = code
@@ -112,8 +113,7 @@ def insert_code_cell(nb, code: str, *, after: str | None = None) -> nbformat.Not
     nb = copy.deepcopy(nb)
     position = len(nb.cells)
     if after is not None:
-        position = 1 + next(i for i, cell in enumerate(nb.cells)
-                            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == after)
+        position = 1 + next(i for i, cell in enumerate(nb.cells) if grade_id_of(cell) == after)
     nb.cells.insert(position, nbformat.v4.new_code_cell(code))
     return nb
 
@@ -233,7 +233,7 @@ def nbgrader_scores(course: Path, assignment: Assignment, students: list[str]) -
     """{student: {test grade_id: points}} from the course's gradebook after ``nbgrader autograde``."""
     from nbgrader.api import Gradebook
 
-    tests = [c.grade_id for c in nbgrader_cells(source(assignment)) if c.kind == "test"]
+    tests = [c.grade_id for c in nbgrader_cells(source(assignment)) if c.kind is Kind.TEST]
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in students:

@@ -11,6 +11,7 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
+from autograder.cells import HIDDEN_BEGIN, Kind, grade_id_of
 from autograder.notebook import nbgrader_cells, read_notebook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,9 +28,9 @@ def run(*command, cwd):
 
 def honest_submission(source, release):
     """The release with every answer cell filled in from the instructor's solution."""
-    answers = {c.grade_id: c.source for c in nbgrader_cells(source) if c.kind in ("solution", "answer")}
+    answers = {c.grade_id: c.source for c in nbgrader_cells(source) if c.kind in (Kind.SOLUTION, Kind.ANSWER)}
     for cell in release.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = grade_id_of(cell)
         if grade_id in answers:
             cell.source = answers[grade_id]
     return release
@@ -85,7 +86,7 @@ def test_formgrader_sees_the_submissions(course):
 
 def test_autograded_notebooks_carry_outcomes_but_no_hidden_tests(course):
     text = (course / "autograded" / "bob" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
-    assert "BEGIN HIDDEN TESTS" not in text
+    assert HIDDEN_BEGIN not in text
     assert "TestFailed" in text and "not implemented yet" in text
 
 
@@ -95,7 +96,7 @@ def test_nbgrader_export_and_feedback_work(course):
     assert "alice" in exported and "bob" in exported
     run("nbgrader", "generate_feedback", ASSIGNMENT, "--force", cwd=course)
     html = (course / "feedback" / "bob" / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
-    assert "BEGIN HIDDEN TESTS" not in html and "not implemented yet" in html
+    assert HIDDEN_BEGIN not in html and "not implemented yet" in html
 
 
 def test_our_reports_exist(course):
@@ -104,4 +105,4 @@ def test_our_reports_exist(course):
     for student in ("alice", "bob"):
         assert (out / ASSIGNMENT / student / "results.json").exists()
         feedback = (out / ASSIGNMENT / student / "feedback.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in feedback and "test_" in feedback
+        assert HIDDEN_BEGIN not in feedback and "test_" in feedback

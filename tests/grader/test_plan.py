@@ -2,25 +2,14 @@
 
 import nbformat
 
+from autograder.cells import hidden_tests, new_cell, set_grade_id
 from autograder.grader.plan import build_plan
 
 
 def cell(kind, source, grade_id=None, points=1):
     if kind == "markdown":
-        made = nbformat.v4.new_markdown_cell(source)
-    elif kind == "answer":
-        made = nbformat.v4.new_markdown_cell(source)
-    else:
-        made = nbformat.v4.new_code_cell(source)
-    meta = {
-        "readonly": dict(grade=False, locked=True, solution=False),
-        "solution": dict(grade=False, locked=False, solution=True),
-        "test": dict(grade=True, locked=True, solution=False, points=points),
-        "answer": dict(grade=True, locked=False, solution=True, points=points),
-    }.get(kind)
-    if meta:
-        made.metadata["nbgrader"] = {**meta, "grade_id": grade_id, "schema_version": 3}
-    return made
+        return new_cell("plain", source, cell_type="markdown")
+    return new_cell(kind, source, grade_id, points if kind in ("test", "answer") else None)
 
 
 def notebook(*cells):
@@ -31,7 +20,7 @@ SOURCE = notebook(
     cell("markdown", "# title"),
     cell("readonly", "import numpy as np", "setup"),
     cell("solution", "def f(x):\n    return 2 * x", "f"),
-    cell("test", "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS", "test_f", 2),
+    cell("test", hidden_tests("assert f(1) == 2", "assert f(2) == 4"), "test_f", 2),
     cell("answer", "model answer", "explain", 3),
     cell("solution", "def g(x):\n    return x", "g"),
     cell("test", "assert g(1) == 1", "test_g", 1),
@@ -114,8 +103,8 @@ def test_free_cells_run_in_the_students_order_before_the_next_anchor():
 
 def test_renamed_grade_ids():
     submission = release_version()
-    submission.cells[5].metadata["nbgrader"]["grade_id"] = "my_g"     # a solution cell renamed
-    submission.cells[6].metadata["nbgrader"]["grade_id"] = "fake"     # a test cell renamed
+    set_grade_id(submission.cells[5], "my_g")     # a solution cell renamed
+    set_grade_id(submission.cells[6], "fake")     # a test cell renamed
     plan = build_plan(SOURCE, submission)
     assert ("test", "test_g") in kinds(plan)
     assert any(step.source.startswith("def g") for step in plan.steps if step.kind == "run")
