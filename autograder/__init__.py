@@ -4,5 +4,7 @@
 - ``autograder.gradcheck``: centered-difference gradients and the relative error;
 - ``autograder.testcell``: run a test cell against a namespace of graded functions;
 - ``autograder.notebook``: read nbgrader notebooks (solution, test and answer cells);
-- the sandboxed batch grader (``python -m autograder grade ...``).
+- ``autograder.cells``: the cell vocabulary (kinds, nbgrader metadata, markers);
+- the sandboxed batch grader (``python -m autograder grade ...``; in Python
+  ``autograder.grader.batch.grade_class`` with an ``autograder.config.GraderConfig``).
 """
