@@ -4,7 +4,7 @@ A checkpoint is a graded function with no arguments, ``checkpoint_<what>()``, wh
 returns literal numbers (a nested list, a tuple or an array; fractions written as Python
 expressions, ``3 / 16``, are fine). Its test cell has two parts:
 
-- visible: ``check_form`` only, numbers of the right shape. The values are never shown,
+- visible: ``checks.call`` and ``check_form`` only, numbers of the right shape. The values are never shown,
   since they are the answer;
 - hidden: ``check_answer`` compares with a reference the test computes from the given numbers
   and, when the student's numbers equal those of a known wrong step (a transpose, a missing
@@ -13,12 +13,12 @@ expressions, ``3 / 16``, are fine). Its test cell has two parts:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from . import hints
-from .checks import call, check_shape, fail
+from .checks import check_shape, fail
 from .contracts import check_finite
 
 __all__ = ["check_answer", "check_form"]
@@ -29,10 +29,10 @@ __all__ = ["check_answer", "check_form"]
 RTOL, ATOL = 1e-6, 1e-9
 
 
-def check_form(checkpoint: Callable, shape: tuple, *, name: str | None = None) -> np.ndarray:
-    """Call ``checkpoint()``: it must return finite numbers of ``shape``. Returns them (float64)."""
-    name = name or getattr(checkpoint, "__name__", "the checkpoint")
-    got = check_finite(call(checkpoint, name=name), name=name, output="your numbers")
+def check_form(got, shape: tuple, *, name: str) -> np.ndarray:
+    """What ``checkpoint()`` returned is finite numbers of ``shape`` (a nested list, a tuple or
+    an array). Returns them as a float64 array. Says nothing about the values."""
+    got = check_finite(got, name=name, output="your numbers")
     check_shape(got, shape, name=name, output="your numbers")
     return got.astype(np.float64)
 
