@@ -32,8 +32,8 @@ RTOL, ATOL = 1e-6, 1e-9
 def check_form(got, shape: tuple, *, name: str) -> np.ndarray:
     """What ``checkpoint()`` returned is finite numbers of ``shape`` (a nested list, a tuple or
     an array). Returns them as a float64 array. Says nothing about the values."""
-    got = check_finite(got, name=name, output="your numbers")
-    check_shape(got, shape, name=name, output="your numbers")
+    got = check_finite(got, name=name, output="your answer")
+    check_shape(got, shape, name=name, output="your answer")
     return got.astype(np.float64)
 
 
@@ -46,7 +46,7 @@ def check_answer(got, expected, *, name: str, mistakes: Mapping[str, object] | N
     """
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    check_shape(got, expected.shape, name=name, output="your numbers", batch_size=batch_size)
+    check_shape(got, expected.shape, name=name, output="your answer", batch_size=batch_size)
     if _close(got, expected):
         return
     for message, numbers in (mistakes or {}).items():
@@ -56,7 +56,8 @@ def check_answer(got, expected, *, name: str, mistakes: Mapping[str, object] | N
     wrong = np.argwhere(~np.isclose(got, expected, rtol=RTOL, atol=ATOL))
     where = ", ".join("(" + ", ".join(str(int(i)) for i in index) + ")" for index in wrong[:6])
     known = hints.value_hint(got, expected, batch_size)
-    fail(f"{name}: {len(wrong)} of your {got.size} numbers are wrong, at index {where}."
+    fail(f"{name}: {len(wrong)} of your {got.size} numbers {'is' if len(wrong) == 1 else 'are'} "
+         f"wrong, at index {where}."
          + (f"\n  hint: {known}" if known else
             "\n  hint: redo the derivation step by step on this small case: which outputs does "
             "each entry influence, and with which factor?"))
