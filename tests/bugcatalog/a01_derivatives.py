@@ -605,3 +605,135 @@ def grad_jacobian_einsum(z, y):
     Y = np.eye(C, dtype=z.dtype)[y]
     delta_minus_p = np.eye(C, dtype=z.dtype)[None, :, :] - p[:, None, :]   # [i, j, k] = [j = k] - p_ik
     return np.einsum("ij,ijk->ik", -Y / N, delta_minus_p)
+
+
+# ------------------------------------------------------------------ checkpoint_activation_grads
+# rows: sigmoid', tanh', relu' at x = (-ln 3, 0, ln 3)
+
+@bug("checkpoint_activation_grads", "relu'(0) = 1 instead of the course's convention 0")
+def activation_grads_relu_kink_one():
+    return [[3 / 16, 1 / 4, 3 / 16], [0.36, 1.0, 0.36], [0.0, 1.0, 1.0]]
+
+
+@bug("checkpoint_activation_grads", "tanh' as 1 - tanh(x), the square forgotten")
+def activation_grads_tanh_no_square():
+    return [[3 / 16, 1 / 4, 3 / 16], [1.8, 1.0, 0.2], [0.0, 0.0, 1.0]]
+
+
+@bug("checkpoint_activation_grads", "sigmoid' as x (1 - x), the formula applied to the pre-activation")
+def activation_grads_sigmoid_of_x():
+    ln3 = 1.0986122886681098
+    return [[-ln3 * (1 + ln3), 0.0, ln3 * (1 - ln3)], [0.36, 1.0, 0.36], [0.0, 0.0, 1.0]]
+
+
+@bug("checkpoint_activation_grads", "sigmoid' with the sign flipped (the two minus signs not cancelled)")
+def activation_grads_sigmoid_sign():
+    return [[-3 / 16, -1 / 4, -3 / 16], [0.36, 1.0, 0.36], [0.0, 0.0, 1.0]]
+
+
+@bug("checkpoint_activation_grads", "sigmoid' rounded to two digits (0.19 for 3/16)")
+def activation_grads_rounded():
+    return [[0.19, 0.25, 0.19], [0.36, 1.0, 0.36], [0.0, 0.0, 1.0]]
+
+
+@bug("checkpoint_activation_grads", "rows in the wrong order (tanh' first)")
+def activation_grads_rows_swapped():
+    return [[0.36, 1.0, 0.36], [3 / 16, 1 / 4, 3 / 16], [0.0, 0.0, 1.0]]
+
+
+@alternative("checkpoint_activation_grads", "a NumPy array of decimals")
+def activation_grads_array():
+    return np.array([[0.1875, 0.25, 0.1875], [0.36, 1, 0.36], [0, 0, 1]])
+
+
+@alternative("checkpoint_activation_grads", "worked through the intermediate values s and t as fractions")
+def activation_grads_fractions():
+    s = (1 / 4, 1 / 2, 3 / 4)           # sigmoid at -ln 3, 0, ln 3
+    t = (-4 / 5, 0, 4 / 5)              # tanh at the same points
+    return (tuple(v * (1 - v) for v in s), tuple(1 - v * v for v in t), (0, 0, 1))
+
+
+# ------------------------------------------------------------------ checkpoint_softmax_jacobian
+# z = (0, 0, ln 2), p = (1/4, 1/4, 1/2), J = diag(p) - p p^T
+
+@bug("checkpoint_softmax_jacobian", "the sign flipped: p p^T - diag(p)")
+def jacobian_sign():
+    return [[-3 / 16, 1 / 16, 1 / 8], [1 / 16, -3 / 16, 1 / 8], [1 / 8, 1 / 8, -1 / 4]]
+
+
+@bug("checkpoint_softmax_jacobian", "softmax treated as elementwise: only the diagonal p (1 - p)")
+def jacobian_diagonal_only():
+    return [[3 / 16, 0, 0], [0, 3 / 16, 0], [0, 0, 1 / 4]]
+
+
+@bug("checkpoint_softmax_jacobian", "the off-diagonal entries with a + sign")
+def jacobian_off_diagonal_positive():
+    return [[3 / 16, 1 / 16, 1 / 8], [1 / 16, 3 / 16, 1 / 8], [1 / 8, 1 / 8, 1 / 4]]
+
+
+@bug("checkpoint_softmax_jacobian", "the diagonal as p_j alone (its -p_j^2 term forgotten)")
+def jacobian_diagonal_without_square():
+    return [[1 / 4, -1 / 16, -1 / 8], [-1 / 16, 1 / 4, -1 / 8], [-1 / 8, -1 / 8, 1 / 2]]
+
+
+@bug("checkpoint_softmax_jacobian", "the softmax of z computed wrongly first: p = (1/3, 1/3, 1/3) from exponentials 1, 1, 1")
+def jacobian_wrong_probabilities():
+    p = np.full(3, 1 / 3)
+    return np.diag(p) - np.outer(p, p)
+
+
+@alternative("checkpoint_softmax_jacobian", "diag(p) - p p^T from the hand-computed p, in NumPy")
+def jacobian_from_p():
+    p = np.array([1, 1, 2]) / 4
+    return np.diag(p) - np.outer(p, p)
+
+
+@alternative("checkpoint_softmax_jacobian", "decimals in nested tuples")
+def jacobian_decimals():
+    return ((0.1875, -0.0625, -0.125), (-0.0625, 0.1875, -0.125), (-0.125, -0.125, 0.25))
+
+
+# ------------------------------------------------------- checkpoint_softmax_cross_entropy_grad
+# z = [[0, 0, ln 2], [ln 3, 0, 0]], y = (2, 1): (P - Y) / 2
+
+@bug("checkpoint_softmax_cross_entropy_grad", "y - p: the sign flipped")
+def sce_checkpoint_sign():
+    return [[-1 / 8, -1 / 8, 1 / 4], [-0.3, 0.4, -0.1]]
+
+
+@bug("checkpoint_softmax_cross_entropy_grad", "the 1/N of the mean forgotten: P - Y")
+def sce_checkpoint_no_mean():
+    return [[1 / 4, 1 / 4, -1 / 2], [0.6, -0.8, 0.2]]
+
+
+@bug("checkpoint_softmax_cross_entropy_grad", "transposed: classes as rows, examples as columns")
+def sce_checkpoint_transposed():
+    return [[1 / 8, 0.3], [1 / 8, -0.4], [-1 / 4, 0.1]]
+
+
+@bug("checkpoint_softmax_cross_entropy_grad", "the label not subtracted: P / N")
+def sce_checkpoint_no_label():
+    return [[1 / 8, 1 / 8, 1 / 4], [0.3, 0.1, 0.1]]
+
+
+@bug("checkpoint_softmax_cross_entropy_grad",
+     "the Jacobian's off-diagonal terms forgotten: -(1 - p_y) / N at the true class, 0 elsewhere")
+def sce_checkpoint_diagonal_only():
+    return [[0, 0, -1 / 4], [0, -0.4, 0]]
+
+
+@bug("checkpoint_softmax_cross_entropy_grad", "the label subtracted at class 1 in both rows")
+def sce_checkpoint_wrong_class():
+    return [[1 / 8, -3 / 8, 1 / 4], [0.3, -0.4, 0.1]]
+
+
+@alternative("checkpoint_softmax_cross_entropy_grad", "P and Y by hand, then (P - Y) / N in NumPy")
+def sce_checkpoint_numpy():
+    P = np.array([[1 / 4, 1 / 4, 1 / 2], [3 / 5, 1 / 5, 1 / 5]])
+    Y = np.array([[0, 0, 1], [0, 1, 0]])
+    return (P - Y) / 2
+
+
+@alternative("checkpoint_softmax_cross_entropy_grad", "decimals")
+def sce_checkpoint_decimals():
+    return [[0.125, 0.125, -0.25], [0.3, -0.4, 0.1]]

@@ -137,7 +137,7 @@ def linear_backward_mutates_cache(dout, cache):
 
 
 @alternative("linear_backward", "a loop over the batch: sums of outer products x_i^T dout_i")
-def linear_backward_loop(dout, cache):
+def linear_backward_per_example(dout, cache):
     x, W = cache
     dW = np.zeros_like(W)
     db = np.zeros_like(dout[0])
@@ -154,6 +154,232 @@ def linear_backward_einsum(dout, cache):
     x, W = cache
     return (np.einsum("nm,dm->nd", dout, W), np.einsum("nd,nm->dm", x, dout),
             np.einsum("nm->m", dout))
+
+
+# ------------------------------------------------------------- the linear layer's checkpoints
+# The given case: x = [[1, 2], [3, -1]], W = [[2, -1], [1, 1]], b = [0.5, -0.5],
+# G = [[1, -2], [0.5, 3]]. Right answers: dW = [[2.5, 7], [1.5, -7]], dx = [[4, -1], [-2, 3.5]],
+# db = [1.5, 1].
+
+@bug("checkpoint_linear_dW", "transposed: G.T @ x")
+def checkpoint_linear_dW_transposed():
+    return [[2.5, 1.5], [7.0, -7.0]]
+
+
+@bug("checkpoint_linear_dW", "divided by N = 2 (the 1/N applied again in the layer)")
+def checkpoint_linear_dW_over_n():
+    return [[1.25, 3.5], [0.75, -3.5]]
+
+
+@bug("checkpoint_linear_dW", "sign flipped")
+def checkpoint_linear_dW_sign():
+    return [[-2.5, -7.0], [-1.5, 7.0]]
+
+
+@bug("checkpoint_linear_dW", "x @ G: no transpose, the sum over the wrong index")
+def checkpoint_linear_dW_no_transpose():
+    return [[2.0, 4.0], [2.5, -9.0]]
+
+
+@bug("checkpoint_linear_dW", "elementwise x * G: W_kj thought to touch one output only")
+def checkpoint_linear_dW_elementwise():
+    return [[1.0, -4.0], [1.5, -3.0]]
+
+
+@bug("checkpoint_linear_dW", "only the first example's outer product")
+def checkpoint_linear_dW_first_example():
+    return [[1.0, -2.0], [2.0, -4.0]]
+
+
+@bug("checkpoint_linear_dW", "one arithmetic slip in one entry (7 written as 5)")
+def checkpoint_linear_dW_slip():
+    return [[2.5, 5.0], [1.5, -7.0]]
+
+
+@bug("checkpoint_linear_dW", "a flat list of the four numbers instead of a 2x2 nested list")
+def checkpoint_linear_dW_flat():
+    return [2.5, 7.0, 1.5, -7.0]
+
+
+@alternative("checkpoint_linear_dW", "the same numbers as fractions in a tuple of tuples")
+def checkpoint_linear_dW_fractions():
+    return ((5 / 2, 14 / 2), (3 / 2, -7 / 1))
+
+
+@alternative("checkpoint_linear_dW", "computed with NumPy from the given numbers (a float32 array)")
+def checkpoint_linear_dW_numpy():
+    x = np.array([[1, 2], [3, -1]], dtype=np.float32)
+    G = np.array([[1, -2], [0.5, 3]], dtype=np.float32)
+    return np.einsum("ik,ij->kj", x, G)
+
+
+@bug("checkpoint_linear_dx", "G @ W: W without its transpose")
+def checkpoint_linear_dx_no_transpose():
+    return [[0.0, -3.0], [4.0, 2.5]]
+
+
+@bug("checkpoint_linear_dx", "W.T @ G: the product in the wrong order")
+def checkpoint_linear_dx_wrong_order():
+    return [[2.5, -1.0], [-0.5, 5.0]]
+
+
+@bug("checkpoint_linear_dx", "transposed: column i for example i")
+def checkpoint_linear_dx_transposed():
+    return [[4.0, -2.0], [-1.0, 3.5]]
+
+
+@bug("checkpoint_linear_dx", "sign flipped")
+def checkpoint_linear_dx_sign():
+    return [[-4.0, 1.0], [2.0, -3.5]]
+
+
+@bug("checkpoint_linear_dx", "divided by N = 2")
+def checkpoint_linear_dx_over_n():
+    return [[2.0, -0.5], [-1.0, 1.75]]
+
+
+@alternative("checkpoint_linear_dx", "a NumPy float64 array of the numbers")
+def checkpoint_linear_dx_array():
+    return np.array([[4, -1], [-2, 7 / 2]], dtype=np.float64)
+
+
+@bug("checkpoint_linear_db", "the first example only: G[0]")
+def checkpoint_linear_db_first_row():
+    return [1.0, -2.0]
+
+
+@bug("checkpoint_linear_db", "summed over the wrong axis (each example's outputs)")
+def checkpoint_linear_db_wrong_axis():
+    return [-1.0, 3.5]
+
+
+@bug("checkpoint_linear_db", "averaged over the batch")
+def checkpoint_linear_db_mean():
+    return [0.75, 0.5]
+
+
+@bug("checkpoint_linear_db", "sign flipped")
+def checkpoint_linear_db_sign():
+    return [-1.5, -1.0]
+
+
+@bug("checkpoint_linear_db", "one number: the sum of all of G")
+def checkpoint_linear_db_scalar():
+    return 2.5
+
+
+@alternative("checkpoint_linear_db", "a tuple of fractions")
+def checkpoint_linear_db_tuple():
+    return (3 / 2, 2 / 2)
+
+
+# ------------------------------------------------------------------------ linear_backward_loop
+
+@bug("linear_backward_loop", "dW += np.outer(dout[i], x[i]): each outer product transposed "
+                             "(a shape error unless D == M)")
+def linear_backward_loop_outer_transposed(dout, cache):
+    x, W = cache
+    dx, dW, db = np.zeros_like(x), np.zeros((W.shape[1], W.shape[0]), dtype=W.dtype), np.zeros_like(dout[0])
+    for i in range(len(dout)):
+        dx[i] = W @ dout[i]
+        dW += np.outer(dout[i], x[i])
+        db += dout[i]
+    return dx, (dW if dW.shape == W.shape else dW.T), db
+
+
+@bug("linear_backward_loop", "db = dout[i] overwritten in every iteration (the last example only)")
+def linear_backward_loop_db_overwritten(dout, cache):
+    x, W = cache
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(dout[0])
+    for i in range(len(dout)):
+        dx[i] = W @ dout[i]
+        dW += np.outer(x[i], dout[i])
+        db = dout[i]
+    return dx, dW, db
+
+
+@bug("linear_backward_loop", "range(len(dout) - 1): skips the last example")
+def linear_backward_loop_off_by_one(dout, cache):
+    x, W = cache
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(dout[0])
+    for i in range(len(dout) - 1):
+        dx[i] = W @ dout[i]
+        dW += np.outer(x[i], dout[i])
+        db += dout[i]
+    return dx, dW, db
+
+
+@bug("linear_backward_loop", "divides every example's contribution by N (averaging twice)")
+def linear_backward_loop_over_n(dout, cache):
+    x, W = cache
+    N = len(dout)
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(dout[0])
+    for i in range(N):
+        dx[i] = W @ dout[i]
+        dW += np.outer(x[i], dout[i]) / N
+        db += dout[i] / N
+    return dx, dW, db
+
+
+@bug("linear_backward_loop", "dx[i] = dout[i] @ W, patched with W.T only when the shape does not fit")
+def linear_backward_loop_dx_untransposed(dout, cache):
+    x, W = cache
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(dout[0])
+    for i in range(len(dout)):
+        dx[i] = dout[i] @ W if W.shape[0] == W.shape[1] else dout[i] @ W.T
+        dW += np.outer(x[i], dout[i])
+        db += dout[i]
+    return dx, dW, db
+
+
+@bug("linear_backward_loop", "accumulates in float64 (np.zeros(shape) without a dtype)")
+def linear_backward_loop_float64(dout, cache):
+    x, W = cache
+    dx, dW, db = np.zeros(x.shape), np.zeros(W.shape), np.zeros(W.shape[1])
+    for i in range(len(dout)):
+        dx[i] = W @ dout[i]
+        dW += np.outer(x[i], dout[i])
+        db += dout[i]
+    return dx, dW, db
+
+
+@bug("linear_backward_loop", "accumulates dW in the cached W (dW = W; dW += ...): edits the cache")
+def linear_backward_loop_aliases_cache(dout, cache):
+    x, W = cache
+    dx, db = np.zeros_like(x), np.zeros_like(dout[0])
+    dW = W
+    dW *= 0
+    for i in range(len(dout)):
+        dx[i] = W @ dout[i]
+        dW += np.outer(x[i], dout[i])
+        db += dout[i]
+    return dx, dW, db
+
+
+@alternative("linear_backward_loop", "three nested loops over scalars, the entry formulas literally")
+def linear_backward_loop_scalars(dout, cache):
+    x, W = cache
+    N, D = x.shape
+    M = W.shape[1]
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(dout[0])
+    for i in range(N):
+        for j in range(M):
+            db[j] += dout[i, j]
+            for k in range(D):
+                dW[k, j] += x[i, k] * dout[i, j]
+                dx[i, k] += dout[i, j] * W[k, j]
+    return dx, dW, db
+
+
+@alternative("linear_backward_loop", "rows as column vectors: x[i][:, None] * dout[i], dout[i] @ W.T")
+def linear_backward_loop_broadcast(dout, cache):
+    x, W = cache
+    dx, dW, db = np.empty_like(x), np.zeros_like(W), np.zeros_like(dout[0])
+    for i, (x_i, g_i) in enumerate(zip(x, dout)):
+        dx[i] = g_i @ W.T
+        dW = dW + x_i[:, None] * g_i
+        db = db + g_i
+    return dx, dW, db
 
 
 # ----------------------------------------------------------------------- softmax_cross_entropy
@@ -289,6 +515,58 @@ def softmax_cross_entropy_loop(logits, y):
         dlogits[i] = np.exp(log_probs) / N
         dlogits[i, y[i]] -= 1 / N
     return total / N, dlogits
+
+
+# --------------------------------------------------------- the loss gradient's checkpoint
+# The given case: s = log([[1, 2, 1], [3, 1, 4]]), y = (1, 2), so p = [[1/4, 1/2, 1/4],
+# [3/8, 1/8, 1/2]]; the right answer is (P - Y) / 2 = [[1/8, -1/4, 1/8], [3/16, 1/16, -1/4]].
+
+@bug("checkpoint_softmax_cross_entropy", "P - Y: the 1/N of the mean forgotten")
+def checkpoint_softmax_cross_entropy_no_mean():
+    return [[1 / 4, -1 / 2, 1 / 4], [3 / 8, 1 / 8, -1 / 2]]
+
+
+@bug("checkpoint_softmax_cross_entropy", "(Y - P) / N: the sign flipped")
+def checkpoint_softmax_cross_entropy_sign():
+    return [[-1 / 8, 1 / 4, -1 / 8], [-3 / 16, -1 / 16, 1 / 4]]
+
+
+@bug("checkpoint_softmax_cross_entropy", "P / N: the one-hot labels not subtracted")
+def checkpoint_softmax_cross_entropy_no_onehot():
+    return [[1 / 8, 1 / 4, 1 / 8], [3 / 16, 1 / 16, 1 / 4]]
+
+
+@bug("checkpoint_softmax_cross_entropy", "labels read as 1-based (class 1 taken as the first column)")
+def checkpoint_softmax_cross_entropy_one_based():
+    return [[-3 / 8, 1 / 4, 1 / 8], [3 / 16, -7 / 16, 1 / 4]]
+
+
+@bug("checkpoint_softmax_cross_entropy", "divided by N twice")
+def checkpoint_softmax_cross_entropy_twice():
+    return [[1 / 16, -1 / 8, 1 / 16], [3 / 32, 1 / 32, -1 / 8]]
+
+
+@bug("checkpoint_softmax_cross_entropy", "divided by the number of classes C = 3 instead of N = 2")
+def checkpoint_softmax_cross_entropy_over_c():
+    return [[1 / 12, -1 / 6, 1 / 12], [1 / 8, 1 / 24, -1 / 6]]
+
+
+@bug("checkpoint_softmax_cross_entropy", "the softmax of row 2 slipped: 3/8 and 1/8 swapped")
+def checkpoint_softmax_cross_entropy_slip():
+    return [[1 / 8, -1 / 4, 1 / 8], [1 / 16, 3 / 16, -1 / 4]]
+
+
+@alternative("checkpoint_softmax_cross_entropy", "the same numbers as decimals")
+def checkpoint_softmax_cross_entropy_decimals():
+    return [[0.125, -0.25, 0.125], [0.1875, 0.0625, -0.25]]
+
+
+@alternative("checkpoint_softmax_cross_entropy", "computed with NumPy from the given scores")
+def checkpoint_softmax_cross_entropy_numpy():
+    s = np.log(np.array([[1.0, 2.0, 1.0], [3.0, 1.0, 4.0]]))
+    p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+    p[[0, 1], [1, 2]] -= 1
+    return p / 2
 
 
 # --------------------------------------------------------------------------------- sgd_epoch

@@ -1,0 +1,163 @@
+"""autograder.updatecheck: a correct update rule passes, each broken contract fails with its
+message, and a known mistake is named when it reproduces the student's trajectory."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from autograder import updatecheck as uc
+from autograder.checks import CheckFailure
+
+
+def sgd(w, dw, config=None):
+    config = {} if config is None else dict(config)
+    config.setdefault("learning_rate", 1e-2)
+    return w - config["learning_rate"] * dw, config
+
+
+def momentum(w, dw, config=None):
+    config = {} if config is None else dict(config)
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("momentum", 0.9)
+    b = config["momentum"] * config.get("b", np.zeros_like(w)) + dw
+    config["b"] = b
+    return w - config["learning_rate"] * b, config
+
+
+SGD = uc.Rule(sgd, "sgd", defaults={"learning_rate": 1e-2},
+              torch_optimizer=lambda p, hp: torch.optim.SGD([p], lr=hp["learning_rate"]))
+MOMENTUM = uc.Rule(momentum, "momentum", defaults={"learning_rate": 1e-2, "momentum": 0.9},
+                   torch_optimizer=lambda p, hp: torch.optim.SGD([p], lr=hp["learning_rate"],
+                                                                momentum=hp["momentum"]))
+
+
+def _sgd_random_config(rng):
+    return {"learning_rate": float(rng.uniform(0.01, 0.3))}
+
+
+def _momentum_random_config(rng):
+    return {"learning_rate": float(rng.uniform(0.005, 0.1)), "momentum": float(rng.uniform(0.5, 0.95))}
+
+
+def _fails(match: str, rule: uc.Rule, *args) -> None:
+    with pytest.raises(CheckFailure, match=match):
+        uc.update(rule, *args)
+
+
+W, DW = np.array([1.0, -2.0, 0.5]), np.array([0.5, 1.0, -3.0])
+
+
+def test_correct_rules_pass_the_whole_battery():
+    uc.hidden_tests(SGD, _sgd_random_config, trials=1)
+    uc.hidden_tests(MOMENTUM, _momentum_random_config, trials=1)
+
+
+def test_update_returns_the_pair_and_keeps_float32():
+    next_w, config = uc.update(SGD, W.astype(np.float32), DW.astype(np.float32), {"learning_rate": 0.1})
+    assert next_w.dtype == np.float32 and config == {"learning_rate": 0.1}
+
+
+def test_update_catches_each_broken_contract():
+    def in_place(w, dw, config=None):
+        w -= 0.01 * dw
+        return w, {}
+
+    def edits_config(w, dw, config=None):
+        config.setdefault("steps", 0)
+        return w - dw, config
+
+    def one_value(w, dw, config=None):
+        return w - dw
+
+    def float64(w, dw, config=None):
+        return (w - dw).astype(np.float64), {}
+
+    def same_array(w, dw, config=None):
+        return w, {}
+
+    def stores_dw(w, dw, config=None):
+        return w - dw, {"last": dw}
+
+    def divides_by_zero(w, dw, config=None):
+        return w - dw / np.zeros_like(w), {}
+
+    _fails("modified its input argument 1", dataclasses.replace(SGD, function=in_place), W.copy(), DW)
+    _fails("config passed in belongs to the caller", dataclasses.replace(SGD, function=edits_config),
+           W, DW, {"learning_rate": 0.1})
+    _fails("should return a pair", dataclasses.replace(SGD, function=one_value), W, DW)
+    _fails("dtype float64", dataclasses.replace(SGD, function=float64), W.astype(np.float32),
+           DW.astype(np.float32))
+    _fails("shares its memory with w", dataclasses.replace(SGD, function=same_array), W, DW)
+    _fails(r"config\['last'\] shares its memory with the input dw",
+           dataclasses.replace(SGD, function=stores_dw), W, DW)
+    _fails("emitted RuntimeWarning(.|\n)*epsilon here",
+           dataclasses.replace(SGD, function=divides_by_zero, warning_hint="epsilon here"), W, DW)
+
+
+def test_race_compares_with_torch_and_names_a_known_mistake():
+    def ascent(w, dw, config=None):
+        config = {} if config is None else dict(config)
+        config.setdefault("learning_rate", 1e-2)
+        return w + config["learning_rate"] * dw, config
+
+    mistakes = {"uphill, as diagnosed": lambda w, g, s, hp: (w + hp["learning_rate"] * g, s)}
+    rng = np.random.default_rng(0)
+    run = dict(w0=rng.normal(size=(3,)), config={"learning_rate": 0.1},
+               grad=uc.random_gradients((3,), rng, 4))
+    with pytest.raises(CheckFailure, match="w - w_start after 1 step(.|\n)*uphill, as diagnosed"):
+        uc.race(dataclasses.replace(SGD, function=ascent, mistakes=mistakes), [run], 4, "a phase")
+
+
+def test_race_gives_the_run_hint_when_no_mistake_matches():
+    def forgets(w, dw, config=None):   # momentum without its buffer: plain SGD
+        return sgd(w, dw, {"learning_rate": (config or {}).get("learning_rate", 1e-2)})
+
+    rng = np.random.default_rng(1)
+    run = dict(w0=rng.normal(size=(2, 2)), config={"learning_rate": 0.05, "momentum": 0.9},
+               grad=uc.constant_gradient((2, 2), rng), hint="the run's own hint")
+    with pytest.raises(CheckFailure, match=r"after 2 steps \(constant\)(.|\n)*the run's own hint"):
+        uc.race(dataclasses.replace(MOMENTUM, function=forgets), [run], 3, "constant")
+
+
+def test_hidden_tests_catch_a_wrong_default_and_shared_state():
+    def wrong_default(w, dw, config=None):
+        config = {} if config is None else dict(config)
+        config.setdefault("learning_rate", 1e-3)
+        return w - config["learning_rate"] * dw, config
+
+    with pytest.raises(CheckFailure, match="default learning_rate = 0.01"):
+        uc.hidden_tests(dataclasses.replace(SGD, function=wrong_default), _sgd_random_config, trials=1)
+
+    shared = {}
+
+    def global_buffer(w, dw, config=None):
+        config = {} if config is None else dict(config)
+        config.setdefault("learning_rate", 1e-2)
+        config.setdefault("momentum", 0.9)
+        if "b" not in config:              # a fresh config resets the shared buffer
+            config["b"] = True
+            shared["b"] = np.zeros_like(w)
+        if shared["b"].shape != w.shape:
+            shared["b"] = np.zeros_like(w)
+        shared["b"] = config["momentum"] * shared["b"] + dw
+        return w - config["learning_rate"] * shared["b"], config
+
+    with pytest.raises(CheckFailure, match="parameter . of 3(.|\n)*state kept outside config"):
+        uc.hidden_tests(dataclasses.replace(MOMENTUM, function=global_buffer), _momentum_random_config,
+                        trials=1)
+
+
+def test_gradient_sources():
+    rng = np.random.default_rng(2)
+    g = uc.constant_gradient((2, 3), rng)
+    assert np.array_equal(g(None, 1), g(None, 5)) and g(None, 1) is not g(None, 1)
+    dead = uc.random_gradients((50, 50), rng, 3, dead=0.5)
+    zero = dead(None, 1) == 0
+    assert 0.4 < zero.mean() < 0.6 and np.array_equal(zero, dead(None, 3) == 0)
+    q = uc.quadratic((2, 2), rng)
+    w = rng.normal(size=(2, 2))
+    assert not np.array_equal(q(w, 1), q(w + 1, 1)) and np.array_equal(q(w, 1), q(w, 7))
