@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"setting up an nbgrader course in {base / 'course'} ({', '.join(a.name for a in assignments)})",
           flush=True)
     course = F.make_nbgrader_course(base / "course", assignments)
-    kinds = F.make_class(course / "submitted", assignments, bugs, course / "notebooks")
+    submitted, release = F.course_folder(course, "submitted"), F.course_folder(course, "release")
+    kinds = F.make_class(submitted, assignments, bugs, release)
     count = len(kinds)
     print(f"class: {count} submissions (per assignment: honest, blank, up to {bugs} bugs)", flush=True)
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"grading with grade_class, {args.workers} workers ...", flush=True)
     started = time.perf_counter()
-    outcome = grade_class(config, [str(course / "submitted")] if args.no_gradebook else [])
+    outcome = grade_class(config, [str(submitted)] if args.no_gradebook else [])
     ours_seconds = time.perf_counter() - started
     ours = {(r.student, r.assignment): {test.grade_id: test.points for test in r.tests} for r in outcome.results}
     missing = [key for key in kinds if key not in ours]

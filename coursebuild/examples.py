@@ -18,9 +18,10 @@ from pathlib import Path
 import nbformat
 
 from autograder.cells import Kind, cells_of, grade_id_of
+from autograder.grader.course import course_folders
 from autograder.notebook import read_notebook
 
-from .course import Assignment
+from .course import ROOT, Assignment
 
 STUDENTS = {"ada": 1.0, "ben": 0.5, "cy": 0.0}
 
@@ -38,7 +39,7 @@ def fill_answers(release_nb, source_nb, fraction: float = 1.0):
 
 def write_example_class(assignments: tuple[Assignment, ...], target: Path) -> Path:
     """Write ``target/submitted/<student>/<assignment>/<notebook>`` for every student."""
-    submitted = target / "submitted"
+    submitted = target / course_folders(ROOT)["submitted_directory"]
     shutil.rmtree(submitted, ignore_errors=True)
     for assignment in assignments:
         source, release = read_notebook(assignment.source), read_notebook(assignment.release)

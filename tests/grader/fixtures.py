@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.cells import Kind, grade_id_of
+from autograder.grader.course import course_folders
 from autograder.notebook import nbgrader_cells, read_notebook
 from coursebuild.course import ROOT, Assignment, existing
 
@@ -67,7 +68,7 @@ def _release_path(name: str) -> Path:
     course = Path(tempfile.mkdtemp(prefix="bfs-fresh-release-"))
     atexit.register(shutil.rmtree, course, ignore_errors=True)
     make_nbgrader_course(course, [assignment])
-    return course / "notebooks" / assignment.name / assignment.notebook
+    return course_folder(course, "release") / assignment.name / assignment.notebook
 
 
 def release(assignment: Assignment) -> nbformat.NotebookNode:
@@ -210,13 +211,18 @@ def make_nbgrader_course(course: Path, assignments: list[Assignment]) -> Path:
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     for assignment in assignments:
-        target = course / "solutions" / assignment.name
+        target = course_folder(course, "source") / assignment.name
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(assignment.source.parent, target,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         nbgrader(course, "generate_assignment", assignment.name, "--force")
     return course
+
+
+def course_folder(course: Path, which: str) -> Path:
+    """``course``'s source, release or submitted folder, as its nbgrader_config.py names it."""
+    return course / course_folders(course)[f"{which}_directory"]
 
 
 def nbgrader(course: Path, *arguments: str, timeout: float = 3600, env: dict | None = None

@@ -12,6 +12,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 
 from autograder.cells import HIDDEN_BEGIN, Kind, grade_id_of
+from autograder.grader.course import course_folders
 from autograder.notebook import nbgrader_cells, read_notebook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,13 +43,15 @@ def course(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("course")
     shutil.copy(REPO / "nbgrader_config.py", root)
-    shutil.copytree(REPO / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
+    folders = course_folders(root)
+    source_dir, release_dir = root / folders["source_directory"], root / folders["release_directory"]
+    shutil.copytree(REPO / folders["source_directory"] / ASSIGNMENT, source_dir / ASSIGNMENT)
     run("nbgrader", "generate_assignment", ASSIGNMENT, "--force", cwd=root)
-    source = read_notebook(root / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
-    release_path = root / "notebooks" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+    source = read_notebook(source_dir / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    release_path = release_dir / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
     for student, notebook in (("alice", honest_submission(source, read_notebook(release_path))),
                               ("bob", read_notebook(release_path))):
-        target = root / "submitted" / student / ASSIGNMENT
+        target = root / folders["submitted_directory"] / student / ASSIGNMENT
         target.mkdir(parents=True)
         nbformat.write(notebook, target / f"{NOTEBOOK}.ipynb")
         (target / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
@@ -75,7 +78,9 @@ def test_scores_reach_the_gradebook(course):
 
 
 def test_formgrader_sees_the_submissions(course):
-    coursedir = CourseDirectory(root=str(course), source_directory="solutions", release_directory="notebooks")
+    folders = course_folders(course)
+    coursedir = CourseDirectory(root=str(course), source_directory=folders["source_directory"],
+                                release_directory=folders["release_directory"])
     api = NbGraderAPI(coursedir=coursedir)
     submissions = {s["student"]: s for s in api.get_submissions(ASSIGNMENT)}
     assert submissions["alice"]["autograded"] and submissions["alice"]["needs_manual_grade"]
