@@ -48,6 +48,7 @@ html_favicon = "_static/favicon.svg"  # else the browser asks for /favicon.ico, 
 html_copy_source = False          # the staged notebooks hold the collapsed solutions only once
 html_show_sourcelink = False
 html_last_updated_fmt = None
+html_show_copyright = False
 html_theme_options = {
     "home_page_in_toc": True,
     "show_navbar_depth": 1,
@@ -56,5 +57,6 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "use_repository_button": False,
     "navigation_with_keys": False,
+    "navbar_persistent": [],      # the sidebar has the search field: no second one on top
 }
 html_context = {"default_mode": "light"}  # no stored choice yet: light, without a console error

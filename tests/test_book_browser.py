@@ -215,7 +215,8 @@ def test_screenshots_for_a_reader(visit):
     page.screenshot(path=str(SCREENSHOTS / "chapter-02.png"))
     toggle = page.locator("details.hide").first
     toggle.locator("summary").click()
-    toggle.evaluate("d => d.previousElementSibling ? d.previousElementSibling.scrollIntoView() : d.scrollIntoView()")
+    # the exercise (signature, docstring, `...`) above it, then the opened solution
+    toggle.evaluate("d => (d.closest('.cell').previousElementSibling || d).scrollIntoView()")
     page.screenshot(path=str(SCREENSHOTS / "chapter-02-solution-open.png"))
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     page.screenshot(path=str(SCREENSHOTS / "chapter-02-end.png"))
