@@ -338,6 +338,12 @@ def planted_bug_report_reordered():
             {"gradients": ("b3",), "layer": np.int64(3), "mistake": "batch_scale"})
 
 
+@alternative("planted_bug_report", "a single gradient name given as a string, plain ints")
+def planted_bug_report_string_gradient():
+    return [{"layer": 3, "gradients": "b3", "mistake": "batch_scale"},
+            {"layer": 2, "gradients": ["W2", "b2", "W1", "b1"], "mistake": "activation_derivative"}]
+
+
 # ---------------------------------------------------------------- checkpoint_tanh_layer
 # x = [[1, 2], [3, -1]], h = [[0.5, -0.2], [0, 0.8]], G = dL/dh = [[0.4, 1], [-2, 0.5]]
 
