@@ -139,6 +139,21 @@ def sidebar_links(page) -> list[str]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_renders_offline_without_errors(path, visit, book, site_url):
+    check_page(visit, path, book, site_url)
+
+
+def test_the_book_also_works_opened_from_the_file_system(browser, book):
+    """What the README says: open build/book/index.html; no server needed."""
+    base = book.site.as_uri() + "/"
+    visit = Visit(browser, base)
+    try:
+        for path in ("index", "chapters/02_single_layer"):
+            check_page(visit, path, book, base)
+    finally:
+        visit.context.close()
+
+
+def check_page(visit: Visit, path: str, book, site_url: str) -> None:
     page = visit.open(path)
     if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax/MathJax.js\"]')"):
         page.evaluate(TYPESET)
