@@ -19,6 +19,9 @@ nb_output_stderr = "show"         # a warning (e.g. the digits fallback) is part
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 exclude_patterns = ["jupyter_execute", "**.ipynb_checkpoints"]
+# The build treats warnings as errors (a missing image, a broken link); a heading level that
+# skips one (## to ####) is cosmetic and must not stop the main job.
+suppress_warnings = ["myst.header"]
 
 # --- math: a local MathJax 2.7 (jupyter-server-mathjax ships it), no CDN -----------------
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
