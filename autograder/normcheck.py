@@ -300,11 +300,9 @@ def check_sums_to_zero(dx, *, name: str, dout_scale: float) -> None:
     if np.max(np.abs(sums)) <= limit:
         return
     j = int(np.argmax(np.abs(sums)))
-    fail(f"{name}: dx summed over the batch is {sums[j]:.3g} for feature {j}; it must be 0 for "
-         "every feature in training mode."
-         "\n  hint: adding the same number to every example of a feature changes nothing after "
-         "batch normalization (the mean moves with it), so the loss cannot change either: the "
-         "gradient through the batch mean is missing or incomplete")
+    fail(f"{name}: dx summed over the batch is {sums[j]:.3g} for feature {j}; in training mode "
+         "it is 0 for every feature."
+         "\n  hint: is the path through the batch mean missing or incomplete?")
 
 
 def backward_hint(dx, *, x, gamma, beta, dout, eps=1e-5) -> str | None:
