@@ -13,7 +13,7 @@ import numpy as np
 
 from . import checks as ck
 
-__all__ = ["check_accuracy", "check_confusion", "check_precision_recall"]
+__all__ = ["check_accuracy", "check_confusion", "check_precision_recall", "fail_on_warning"]
 
 ZERO_DIVISION_HINT = (
     "a class that is never predicted (or never occurs) gives 0 / 0; its precision (recall) is 0 "
@@ -138,3 +138,10 @@ def check_precision_recall(result, y_true, y_pred, num_classes, expected_precisi
     for output, other in (("precision", "recall"), ("recall", "precision")):
         _check_one(output, got[output], expected[output], expected[other], defined[output],
                    y_true, y_pred, num_classes)
+
+
+def fail_on_warning(failure: ck.CheckFailure) -> None:
+    """Re-raise a warning caught by ``checks.call(precision_recall, ..., forbid_warnings=True)``
+    with the hint that fits precision and recall: a 0 / 0 that should never be computed."""
+    ck.fail(str(failure).split("\n  hint")[0].split("\n  (random trial")[0]
+            + "\n  hint: " + ZERO_DIVISION_HINT)
