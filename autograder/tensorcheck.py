@@ -259,6 +259,26 @@ def _upstream_grads(values: Mapping, top: str, rng: np.random.Generator | None):
     return {top: upstream}, upstream
 
 
+def upstream(values: Mapping, top: str) -> dict:
+    """The grads a part receives in the real backward pass: the loss's gradient with respect
+    to ``top`` and every value after it (by PyTorch autograd), by name."""
+    return _upstream_grads(values, top, None)[0]
+
+
+def check_shapes(result, values: Mapping, outputs, *, name: str) -> None:
+    """``result`` is a dict with a gradient for every name in ``outputs``, shaped like its value."""
+    if not isinstance(result, Mapping):
+        ck.fail(f"{name} should return a dict {{value name: gradient}}, got {type(result).__name__}.")
+    for key in outputs:
+        if key not in result:
+            ck.fail(f"{name} should return the gradient of {key} as result[{key!r}] "
+                    f"(got keys {sorted(map(str, result))}).")
+        got = ck.as_array(result[key], name, f"d{key}")
+        if got.shape != np.shape(values[key]):
+            ck.fail(f"{name}: d{key} has shape {got.shape}, but {key} is {np.shape(values[key])} "
+                    f"{SHAPES[key]}: a gradient has the shape of its value.\n  hint: {HINTS[key]}")
+
+
 def check_backward_step(fn, values: Mapping, *, name: str, top: str, outputs, rng=None,
                         numeric: bool = True, dtype=np.float64, where: str = "") -> None:
     """Grade ``fn(values, grads) -> {value name: gradient}`` for every name in ``outputs``.

@@ -71,7 +71,7 @@ def draw_mlp_graph(sizes=(784, 256, 128, 10), batch=128, activation="ReLU"):
         (xs[3] + 0.6, xs[4] - 0.6, "$A_2 = f(Z_2)$\n" + shape("N", "H_2"),
          "$dA_2 = \\ ?$\n" + shape("N", "H_2")),
         (xs[4] + 0.6, xs[5] - 0.8, "$S = A_2 W_3 + b_3$\n" + shape("N", "C"),
-         "$dS$: from softmax_cross_entropy\n" + shape("N", "C")),
+         "$dS$ (from 02)\n" + shape("N", "C")),
         (xs[5] + 0.8, 18.1, "loss $\\mathcal{L}$\n()", "$d\\mathcal{L}/d\\mathcal{L} = 1$"),
     ]
     for k, (a, b, forward_label, backward_label) in enumerate(edges):
