@@ -193,12 +193,13 @@ def chapter_notebook(executed: nbformat.NotebookNode, assignment: Assignment,
                     f"*Check your work* (`{info.grade_id}`, {points}): the visible test, as your "
                     "notebook runs it; grading adds hidden tests on random shapes and edge cases."))
                 cells.append(_code_cell(visible))
-        elif info.kind in ("answer", "task", "solution"):  # written work graded by hand
-            # the model answer (an nbgrader mark scheme, if any, is for the grader alone)
-            text = _trimmed(split_region(solution_source(cell.source), "mark_scheme")[0])
+        elif info.kind == "task":  # a task described in Markdown; its mark scheme is the grader's
+            text = _trimmed(split_region(cell.source, "mark_scheme")[0])
+            cells.append(nbformat.v4.new_markdown_cell(chapter_links(text, chapters)))
+        elif info.kind in ("answer", "solution"):  # a written answer: the model answer, folded
             intro = (f"*Your turn* ({points}, graded by hand): write this in your notebook, "
-                     "then compare." if info.kind != "solution" else "*Your turn*: write yours first.")
-            cells.append(_collapsed_markdown(text, SHOW_ANSWER, intro))
+                     "then compare." if info.kind == "answer" else "*Your turn*: write yours first.")
+            cells.append(_collapsed_markdown(solution_source(cell.source), SHOW_ANSWER, intro))
         elif cell.cell_type == "code":
             cells.append(_code_cell(cell.source, outputs))
         else:

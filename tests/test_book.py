@@ -96,6 +96,16 @@ def test_a_written_derivation_folds_its_model_answer():
     assert answer.source.index("*Your turn* (1 point, graded by hand)") < answer.source.index("Model answer")
 
 
+def test_a_task_stays_visible_without_its_mark_scheme():
+    begin, end = NBGRADER_MARKERS["mark_scheme"]
+    notebook = small_notebook()
+    notebook.cells.append(nbgrader(nbformat.v4.new_markdown_cell(
+        f"Plot the loss curve.\n{begin}\nfull marks for labelled axes\n{end}"), task=True,
+        grade_id="task_plot", points=1))
+    [task] = [c for c in chapter_notebook(notebook, ASSIGNMENT).cells if "Plot the loss" in c.source]
+    assert task.source == "Plot the loss curve."
+
+
 def test_no_nbgrader_marker_is_left_in_a_chapter():
     text = chapter_text(chapter_notebook(small_notebook(), ASSIGNMENT))
     assert not [marker for marker in ALL_MARKERS if marker in text]
