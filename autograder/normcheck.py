@@ -163,33 +163,60 @@ def torch_network(params: Mapping, X, y, *, activation="relu", weight_decay=0.0,
 def random_features(rng: np.random.Generator, N: int, D: int, *, tiny: bool = False):
     """x (N, D) with a different mean and scale per feature; gamma, beta (D,); dout (N, D).
 
-    tiny=True gives the last feature a standard deviation of 1e-3, so that var + eps and
-    var differ by 1% under the square root (where eps goes then matters).
+    Each feature's standard deviation over the batch is its scale, in [0.5, 3]; tiny=True
+    makes the last one 1e-3, so that var + eps is 11 times var under the square
+    root (where eps goes then matters).
     """
     scale = rng.uniform(0.5, 3.0, size=D)
     if tiny:
         scale[-1] = 1e-3
-    x = rng.uniform(-2, 2, size=D) + scale * rng.standard_normal((N, D))
+    z = rng.standard_normal((N, D))
+    if N > 1:   # each feature's batch std is exactly its scale: no feature is nearly constant
+        z = (z - z.mean(axis=0)) / z.std(axis=0)   # by chance, which would make the loss too
+    x = rng.uniform(-2, 2, size=D) + scale * z     # curved for centered differences
     gamma = rng.uniform(0.5, 2.0, size=D) * rng.choice([-1.0, 1.0], size=D)
     beta = rng.standard_normal(D)
     return x, gamma, beta, rng.standard_normal((N, D))
 
 
-def random_network(rng: np.random.Generator, depth: int, N: int, *, norm=None, D=None):
+def random_network(rng: np.random.Generator, depth: int, N: int, *, norm=None, D=None,
+                   min_var: float = 0.05):
     """Random widths (D 2-5 unless given, hidden 2-5, C 2-4), W ~ N(0, 1/fan_in),
     b ~ N(0, 1/4), gamma ~ U(0.5, 1.5), beta ~ N(0, 1/4) for the hidden layers when
-    ``norm``; X (N, D) and labels y (N,)."""
-    sizes = ([D or int(rng.integers(2, 6))] + [int(rng.integers(2, 6)) for _ in range(depth - 1)]
-             + [int(rng.integers(2, 5))])
-    params = {}
-    for l in range(1, depth + 1):
-        params[f"W{l}"] = rng.standard_normal((sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])
-        params[f"b{l}"] = 0.5 * rng.standard_normal(sizes[l])
-        if norm and l < depth:
-            params[f"gamma{l}"] = rng.uniform(0.5, 1.5, size=sizes[l])
-            params[f"beta{l}"] = 0.5 * rng.standard_normal(sizes[l])
-    X = rng.standard_normal((N, sizes[0]))
-    return params, X, rng.integers(0, sizes[-1], size=N)
+    ``norm``; X (N, D) and labels y (N,).
+
+    With ``norm``, cases are drawn until every normalized quantity has a variance of at
+    least ``min_var`` (per unit over the batch for batch norm, per example over the units
+    for layer norm; tanh network, no dropout). A variance near 0 makes s = (v + eps)^(-1/2)
+    huge and the loss so curved that centered differences with h = 1e-5 are off by more than
+    the 1e-6 the gradient checks allow, for a correct gradient (seen with v = 2e-4).
+    """
+    for _ in range(1000):
+        sizes = ([D or int(rng.integers(2, 6))] + [int(rng.integers(2, 6)) for _ in range(depth - 1)]
+                 + [int(rng.integers(2, 5))])
+        params = {}
+        for l in range(1, depth + 1):
+            params[f"W{l}"] = rng.standard_normal((sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])
+            params[f"b{l}"] = 0.5 * rng.standard_normal(sizes[l])
+            if norm and l < depth:
+                params[f"gamma{l}"] = rng.uniform(0.5, 1.5, size=sizes[l])
+                params[f"beta{l}"] = 0.5 * rng.standard_normal(sizes[l])
+        X = rng.standard_normal((N, sizes[0]))
+        if not norm or _smallest_variance(params, X, norm, depth) >= min_var:
+            return params, X, rng.integers(0, sizes[-1], size=N)
+    raise RuntimeError("random_network: no well-conditioned case in 1000 draws")
+
+
+def _smallest_variance(params, X, norm: str, depth: int) -> float:
+    axis = 0 if norm == "batch" else 1
+    h, smallest = X, np.inf
+    for l in range(1, depth):
+        z = h @ params[f"W{l}"] + params[f"b{l}"]
+        variance = z.var(axis=axis, keepdims=True)
+        smallest = min(smallest, float(np.min(variance)))
+        h = np.tanh(params[f"gamma{l}"] * (z - z.mean(axis=axis, keepdims=True))
+                    / np.sqrt(variance + 1e-5) + params[f"beta{l}"])
+    return smallest
 
 
 # ------------------------------------------------------------------------- batch norm
