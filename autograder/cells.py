@@ -52,9 +52,13 @@ class Kind(StrEnum):
 
 SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-MARK_SCHEME_BEGIN, MARK_SCHEME_END = "BEGIN MARK SCHEME", "END MARK SCHEME"   # nbgrader's, in answers
+MARK_SCHEME_BEGIN, MARK_SCHEME_END = "=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ==="   # in answers, tasks
+# The regions the markers enclose, by name.
+MARKER_REGIONS = {"solution": (SOLUTION_BEGIN, SOLUTION_END), "hidden_tests": (HIDDEN_BEGIN, HIDDEN_END),
+                  "mark_scheme": (MARK_SCHEME_BEGIN, MARK_SCHEME_END)}
 # What must never reach a student's release (text that would reveal a solution or a hidden test).
-RELEASE_FORBIDDEN = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END, MARK_SCHEME_BEGIN, MARK_SCHEME_END)
+RELEASE_FORBIDDEN = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END,
+                     MARK_SCHEME_BEGIN.strip("= "), MARK_SCHEME_END.strip("= "))
 SCHEMA_VERSION = 3
 _KEY = "nbgrader"
 

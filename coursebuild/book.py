@@ -36,6 +36,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
+from autograder.cells import MARKER_REGIONS
 from autograder.notebook import nbgrader_cells
 
 from .course import ASSIGNMENTS, BUILD, ROOT, Assignment
@@ -46,13 +47,9 @@ SOURCE = BUILD / "book-src"
 EXECUTED = BUILD / "executed"
 CHAPTERS = "chapters"
 
-# nbgrader's region markers, the one place this module spells them (the course's cell
-# vocabulary module can take their place). A line holding a marker starts or ends a region.
-NBGRADER_MARKERS = {
-    "solution": ("### BEGIN SOLUTION", "### END SOLUTION"),
-    "hidden_tests": ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
-    "mark_scheme": ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ==="),
-}
+# nbgrader's region markers, from the course's cell vocabulary. A line holding a marker
+# starts or ends a region.
+NBGRADER_MARKERS = MARKER_REGIONS
 ALL_MARKERS = tuple(marker for pair in NBGRADER_MARKERS.values() for marker in pair)
 
 SHOW_SOLUTION = "Show the solution"

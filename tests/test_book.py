@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.cells import Kind, to_metadata
 from autograder.notebook import nbgrader_cells
 from coursebuild.book import (ALL_MARKERS, NBGRADER_MARKERS, SHOW_ANSWER, SHOW_SOLUTION, BookError,
                               chapter_links, chapter_notebook, find_leaks, hidden_only_lines)
@@ -39,9 +40,8 @@ for secret_case in range(3):
 ANSWER = "**Model answer.** $\\frac{d}{dx} 2x = 2$.\n\n**Rubric** full credit for 2."
 
 
-def nbgrader(cell, **meta):
-    base = {"grade": False, "solution": False, "locked": False, "schema_version": 3}
-    cell.metadata["nbgrader"] = {**base, **meta}
+def nbgrader(cell, kind: Kind, grade_id: str, points=None):
+    cell.metadata.update(to_metadata(kind, grade_id, points))
     return cell
 
 
@@ -52,11 +52,10 @@ def small_notebook():
                         for text in ("\rtrain [###---] 1/2", "\rtrain [######] 2/2 loss=0.31\n")]
     return nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# 02 · Doubling\n\nNext: [03](../03_multilayer/multilayer.ipynb)."),
-        nbgrader(nbformat.v4.new_code_cell("import numpy as np"), locked=True, grade_id="setup"),
-        nbgrader(nbformat.v4.new_code_cell(SOLUTION), solution=True, grade_id="double"),
-        nbgrader(nbformat.v4.new_code_cell(TEST), grade=True, grade_id="test_double", points=2),
-        nbgrader(nbformat.v4.new_markdown_cell(ANSWER), grade=True, solution=True,
-                 grade_id="derive_double", points=1),
+        nbgrader(nbformat.v4.new_code_cell("import numpy as np"), Kind.READONLY, "setup"),
+        nbgrader(nbformat.v4.new_code_cell(SOLUTION), Kind.SOLUTION, "double"),
+        nbgrader(nbformat.v4.new_code_cell(TEST), Kind.TEST, "test_double", points=2),
+        nbgrader(nbformat.v4.new_markdown_cell(ANSWER), Kind.ANSWER, "derive_double", points=1),
         progress,
     ])
 
@@ -100,8 +99,8 @@ def test_a_task_stays_visible_without_its_mark_scheme():
     begin, end = NBGRADER_MARKERS["mark_scheme"]
     notebook = small_notebook()
     notebook.cells.append(nbgrader(nbformat.v4.new_markdown_cell(
-        f"Plot the loss curve.\n{begin}\nfull marks for labelled axes\n{end}"), task=True,
-        grade_id="task_plot", points=1))
+        f"Plot the loss curve.\n{begin}\nfull marks for labelled axes\n{end}"), Kind.TASK,
+        "task_plot", points=1))
     [task] = [c for c in chapter_notebook(notebook, ASSIGNMENT).cells if "Plot the loss" in c.source]
     assert task.source == "Plot the loss curve."
 
