@@ -154,7 +154,7 @@ class WarmGraderPlugin(WorkerPlugin):
             if config_json.get("require_isolation") and not self.isolation["strong"]:
                 raise IsolationRefused(f"this worker cannot build strong sandboxes "
                                        f"({self.isolation['reason']}); the batch requires them")
-            self.current = item.identity
+            self.current = (item.student, item.assignment, item.notebook)
             try:
                 result = next(iter(self.pool.grade([item])))
                 self._remember_pid()     # the pool replaces a process that crashed

@@ -1,6 +1,6 @@
 """Grading on Dask (``autograder.grader.cluster``): the same scores as the local pool, and faults.
 
-One small class of ``01_derivatives`` (honest, blank, two bug-catalog bugs, a file that is not
+One small class of ``01_derivatives`` (honest, blank, a bug-catalog bug, a file that is not
 a notebook), made at test time from the current course (``fixtures``):
 - graded by ``python -m autograder grade --cluster local:2`` and by the local pool
   (``--workers 2``): every test cell earns the same points, every status and reason is the same;
@@ -87,17 +87,19 @@ def test_the_cluster_grades_as_the_local_pool_and_resumes_across_them(tmp_path, 
     course = make_course(tmp_path)
     subs = tmp_path / "submitted"
     kinds = {"honest": F.honest(ASSIGNMENT), "blank": F.blank(ASSIGNMENT)}
-    for k, entry in enumerate(F.pick_bugs(ASSIGNMENT, 2)):
+    for k, entry in enumerate(F.pick_bugs(ASSIGNMENT, 1)):
         kinds[f"bug{k + 1}"] = F.buggy(ASSIGNMENT, entry)
     for student, nb in kinds.items():
         F.write(nb, F.submission_path(subs, student, ASSIGNMENT))
     F.write(b"{ this is not a notebook", F.submission_path(subs, "malformed", ASSIGNMENT))
 
     common = (str(subs), "--course", str(course))
+    started = time.perf_counter()
     grade_cli(*common, "--out", str(tmp_path / "pool"), "--workers", "2")
+    print(f"\nlocal pool (2): {len(kinds) + 1} submissions in {time.perf_counter() - started:.0f} s, start-up included")
     started = time.perf_counter()
     grade_cli(*common, "--out", str(tmp_path / "dask"), "--cluster", "local:2")
-    print(f"\nLocalCluster(2): {len(kinds) + 1} submissions in {time.perf_counter() - started:.0f} s, start-up included")
+    print(f"LocalCluster(2): {len(kinds) + 1} submissions in {time.perf_counter() - started:.0f} s, start-up included")
     pool, dask = stored(tmp_path / "pool"), stored(tmp_path / "dask")
     assert sorted(pool) == sorted(dask) == sorted([*kinds, "malformed"])
     for student in pool:
@@ -106,7 +108,7 @@ def test_the_cluster_grades_as_the_local_pool_and_resumes_across_them(tmp_path, 
     honest = dask["honest"]
     assert honest.status == "graded" and honest.score == honest.max_score > 0
     assert dask["blank"].score < honest.score and dask["malformed"].status == "error"
-    assert all(dask[b].score < honest.score for b in ("bug1", "bug2"))
+    assert dask["bug1"].score < honest.score
     assert (tmp_path / "dask" / "grades.csv").read_text().count("\n") == len(pool) + 1
 
     again = grade_class(GraderConfig(course=str(course), out=str(tmp_path / "dask"), workers=1,
