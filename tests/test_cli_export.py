@@ -49,7 +49,7 @@ def test_export_refuses_bad_input_by_name(gradebook, tmp_path):  # noqa: F811
     url, roster = gradebook
     bad_rule = export("--canvas", str(roster), "--gradebook", url, "--out", str(tmp_path / "x"), "--late", "10 points")
     assert bad_rule.returncode == 2 and "expected 'none' or 'P%/day'" in bad_rule.stderr
-    no_db = export("--canvas", str(roster), "--course", str(tmp_path))
+    no_db = export("--canvas", str(roster), "--course", str(tmp_path / "no-course"))
     assert no_db.returncode == 2 and "no gradebook at" in no_db.stderr
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("name,score\n", encoding="utf-8")
