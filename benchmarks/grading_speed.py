@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-gradebook", action="store_true", help="our grader does not write the gradebook")
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
     parser.add_argument("--no-dask", dest="dask", action="store_false", help="leave out the Dask rows")
+    parser.add_argument("--min-submissions", type=int, default=MIN_SUBMISSIONS,
+                        help="at least this many submissions in the class (default: %(default)s)")
     parser.add_argument("--skip-nbgrader", action="store_true", help="do not time nbgrader autograde")
     parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
     parser.add_argument("--cores-per-host", type=int, default=os.cpu_count() or 1,
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if not assignments:
         print("no assignment has autograded test cells yet")
         return 1
-    bugs = max(args.bugs, math.ceil(MIN_SUBMISSIONS / len(assignments)) - 2)
+    bugs = max(args.bugs, math.ceil(args.min_submissions / len(assignments)) - 2)
     base = Path(args.keep or tempfile.mkdtemp(prefix="bfs-grading-speed-")).resolve()
     shutil.rmtree(base / "course", ignore_errors=True)
     env = {"BFS_TEST_SEED": SEED}
