@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"honest submissions with identical per-test scores: "
           f"{'yes' if all(same[k] for k in honest) else 'NO'} ({sum(same[k] for k in honest)}/{len(honest)})")
     print(f"all submissions with identical per-test scores: {sum(same.values())}/{count}")
-    for key in sorted(k for k, equal in same.items() if not equal):
+    for key in sorted(k for k, equal in same.items() if not equal and not args.skip_nbgrader):
         print(f"  differs: {key[0]}/{key[1]} ({kinds[key]}): ours {ours[key]} nbgrader {theirs.get(key)}")
     if args.dask:
         dask_rows(args, config, submitted, base, count, without, ours)
