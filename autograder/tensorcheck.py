@@ -45,7 +45,25 @@ SHAPES = {"x": "(N, D)", "W1": "(D, H1)", "b1": "(H1,)", "W2": "(H1, H2)", "b2":
           "log_probs": "(N, C)", "loss": "()"}
 
 
-def _steps():
+def _steps(xp: str = "torch"):
+    """The program as (name, operation) pairs, in PyTorch (for autograd) or NumPy (for the
+    forward values and centered differences: an independent second implementation)."""
+    if xp == "numpy":
+        return (
+            ("z1", lambda v: v["x"] @ v["W1"] + v["b1"]),
+            ("h1", lambda v: np.maximum(v["z1"], 0)),
+            ("z2", lambda v: v["h1"] @ v["W2"] + v["b2"]),
+            ("h2", lambda v: np.maximum(v["z2"], 0)),
+            ("logits", lambda v: v["h2"] @ v["W3"] + v["b3"]),
+            ("logit_max", lambda v: v["logits"].max(axis=1, keepdims=True)),
+            ("shifted", lambda v: v["logits"] - v["logit_max"]),
+            ("exps", lambda v: np.exp(v["shifted"])),
+            ("sum_exps", lambda v: v["exps"].sum(axis=1, keepdims=True)),
+            ("sum_exps_inv", lambda v: 1.0 / v["sum_exps"]),
+            ("probs", lambda v: v["exps"] * v["sum_exps_inv"]),
+            ("log_probs", lambda v: np.log(v["probs"])),
+            ("loss", lambda v: -v["log_probs"][np.arange(v["y"].shape[0]), v["y"]].mean()),
+        )
     import torch
 
     return (
@@ -116,30 +134,32 @@ def _tensors(values: Mapping, names, requires_grad=False):
     return out
 
 
-def _run(inputs: dict, override: Mapping | None = None, stop: str | None = None) -> dict:
-    """Evaluate the program on ``inputs`` (tensors); ``override`` replaces a value by a given
-    one (everything after it is recomputed from it); stops after ``stop``."""
+def _run(inputs: dict, override: Mapping | None = None, stop: str | None = None,
+         xp: str = "torch") -> dict:
+    """Evaluate the program on ``inputs`` (tensors, or arrays with ``xp="numpy"``);
+    ``override`` replaces a value by a given one (everything after it is recomputed from
+    it); stops after ``stop``."""
     values = dict(inputs)
     override = override or {}
     values.update({k: v for k, v in override.items() if k in inputs})
-    for name, step in _steps():
+    for name, step in _steps(xp):
         values[name] = override[name] if name in override else step(values)
         if name == stop:
             break
     return values
 
 
+def _arrays(values: Mapping) -> dict:
+    return {key: (np.asarray(values[key], dtype=np.int64) if key == "y"
+                  else np.array(values[key], dtype=np.float64)) for key in ("x", "y", *PARAMETERS)}
+
+
 def forward_values(x, y, params) -> dict:
     """Every value of the program (inputs, parameters, intermediates) as float64 NumPy
     arrays (``loss`` a float; ``y`` int): the ``values`` a backward step receives."""
-    import torch
-
-    inputs = _tensors({"x": x, "y": y, **params}, ("x", "y", *PARAMETERS))
-    with torch.no_grad():
-        values = _run(inputs)
-    result = {key: value.numpy() for key, value in values.items()}
-    result["loss"] = float(values["loss"])
-    return result
+    values = _run(_arrays({"x": x, "y": y, **params}), xp="numpy")
+    values["loss"] = float(values["loss"])
+    return values
 
 
 def autograd_gradients(values: Mapping, top: str = "loss", upstream=None) -> dict:
@@ -172,16 +192,14 @@ def autograd_gradients(values: Mapping, top: str = "loss", upstream=None) -> dic
 
 
 def tail(values: Mapping, name: str, top: str, upstream):
-    """f(v) = sum(upstream * top) with ``name`` set to v and everything after it recomputed."""
-    import torch
-
-    inputs = _tensors(values, ("x", "y", *PARAMETERS))
+    """f(v) = sum(upstream * top) with ``name`` set to v and everything after it recomputed
+    (in NumPy, float64)."""
+    inputs = _arrays(values)
+    weights = np.asarray(upstream, dtype=np.float64)
 
     def f(v):
-        with torch.no_grad():
-            computed = _run(inputs, override={name: torch.tensor(np.asarray(v, dtype=np.float64))},
-                            stop=top)
-        return float(np.sum(np.asarray(upstream, dtype=np.float64) * computed[top].numpy()))
+        computed = _run(inputs, override={name: np.array(v, dtype=np.float64)}, stop=top, xp="numpy")
+        return float(np.sum(weights * computed[top]))
     return f
 
 
@@ -217,20 +235,14 @@ def fixed_case() -> dict:
 
 
 def kink_case(rng: np.random.Generator) -> dict:
-    """A case with exact zeros among the ReLU inputs z1 and z2 (relu'(0) = 0 there) and a
-    tie for the maximum in one row of logits (any split of the tie is valid for the loss)."""
-    import torch
-
+    """A case with exact zeros among the ReLU inputs (relu'(0) = 0 there): unit 0 of z1 and
+    unit 1 of z2 get zero weights and bias, so they are exactly 0 in every row, whatever
+    library computes the products."""
     values = random_case(rng, sizes=(3, 3, 4, 4, 3))
-    x, y = values["x"], values["y"]
     params = {key: values[key].copy() for key in PARAMETERS}
-    # bias the first unit of example 0 so that its pre-activation is exactly 0 (a + (-a))
-    a1 = (torch.tensor(x) @ torch.tensor(params["W1"]))[0, 0].item()
-    params["b1"][0] = -a1
-    h1 = np.maximum(forward_values(x, y, params)["z1"], 0)
-    a2 = (torch.tensor(h1) @ torch.tensor(params["W2"]))[1, 1].item()
-    params["b2"][1] = -a2
-    return forward_values(x, y, params)
+    params["W1"][:, 0], params["b1"][0] = 0.0, 0.0
+    params["W2"][:, 1], params["b2"][1] = 0.0, 0.0
+    return forward_values(values["x"], values["y"], params)
 
 
 def tie_case() -> dict:

@@ -228,7 +228,10 @@ def stage(chapters: dict[str, nbformat.NotebookNode], source: Path = SOURCE) -> 
     for name, chapter in chapters.items():
         nbformat.write(chapter, source / CHAPTERS / f"{name}.ipynb")
     mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
-    shutil.copytree(mathjax, source / "_static" / "mathjax")
+    # the SVG output's fonts (3 MB) are never used: the pages render with HTML-CSS, and the
+    # MathJax menu that could switch renderers is off (docs/conf.py)
+    unused = lambda folder, names: ["SVG"] if Path(folder).name == "output" else []  # noqa: E731
+    shutil.copytree(mathjax, source / "_static" / "mathjax", ignore=unused)
     return source
 
 

@@ -12,11 +12,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from .book import BookError, build_book, save_executed
 from .course import BUILD, ROOT, Assignment, existing
