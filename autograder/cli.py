@@ -51,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("paths", nargs="*", help="notebooks, folders of notebooks, or a submitted/ tree "
                        "(default: <course>/submitted)")
     option_parser(grade)
+    add_export_parser(sub)
+    add_gradescope_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return export_command(args)
+    if args.command == "gradescope":
+        return gradescope_command(args)
     from .grader.batch import grade_class
     from .grader.errors import GradingError
     from .grader.gradebook import GradebookError
@@ -62,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:   # a value GraderConfig refuses (e.g. --workers 0)
         parser.error(str(error))
     try:
-        outcome = grade_class(config, args.paths, progress=None if config.quiet else progress_bar)
+        outcome = grade_class(config, args.paths, backend=backend_for(config),
+                              progress=None if config.quiet else progress_bar)
     except (GradingError, GradebookError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -70,6 +77,85 @@ def main(argv: list[str] | None = None) -> int:
         print(summary_table(outcome.results))
         print(f"\ngrades: {outcome.csv}\nper student: {outcome.out}/<assignment>/<student>/feedback.html, "
               "results.json" + (f"\ngradebook: {outcome.gradebook}" if outcome.gradebook else ""))
+    return 0
+
+
+def backend_for(config: GraderConfig):
+    """The local pool, or a Dask cluster when ``--scheduler`` or ``--cluster`` is given."""
+    from .grader.batch import local_pool
+
+    if not (config.scheduler or config.cluster):
+        return local_pool
+    from .grader.cluster import cluster_backend
+
+    return cluster_backend(config)
+
+
+def add_export_parser(sub) -> None:
+    export = sub.add_parser("export", help="grades into the LMS (a Canvas gradebook CSV)",
+                            description="Write canvas_import.csv (Canvas's gradebook import layout, students "
+                            "matched by SIS Login ID) and grades_long.csv from nbgrader's gradebook.")
+    export.add_argument("--canvas", required=True, metavar="COURSE_CSV",
+                        help="the course's gradebook as exported from Canvas (Grades -> Export): its roster")
+    export.add_argument("--course", default=".", help="the course folder (default: %(default)s)")
+    export.add_argument("--gradebook", metavar="URL", help="nbgrader gradebook URL (default: <course>/gradebook.db)")
+    export.add_argument("--out", metavar="DIR", help="output folder (default: <course>/exports)")
+    export.add_argument("--late", metavar="RULE", default="none",
+                        help="late rule: none, or P%%/day with optional ,max=M%% and ,grace=MINUTES "
+                        "(e.g. 10%%/day,max=50%%) (default: %(default)s)")
+    export.add_argument("--missing", choices=("blank", "zero"), default="blank",
+                        help="a student with no submission: a blank cell (Canvas keeps its grade) or 0 "
+                        "(default: %(default)s)")
+    export.add_argument("--assignment", action="append", metavar="NAME",
+                        help="export only this assignment (repeatable; default: all)")
+
+
+def export_command(args) -> int:
+    from pathlib import Path
+
+    from . import lms
+
+    course = Path(args.course).resolve()
+    db_url = args.gradebook or f"sqlite:///{course / 'gradebook.db'}"
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file():
+        print(f"error: no gradebook at {db_url[len('sqlite:///'):]} (grade first, or give --gradebook)",
+              file=sys.stderr)
+        return 2
+    try:
+        summary = lms.export_canvas(args.canvas, db_url, args.out or course / "exports",
+                                    policy=lms.LatePolicy.parse(args.late), assignments=args.assignment,
+                                    missing=args.missing)
+    except (lms.ExportError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def add_gradescope_parser(sub) -> None:
+    gradescope = sub.add_parser("gradescope", help="build a Gradescope autograder bundle for one assignment")
+    gradescope.add_argument("assignment", help="the assignment (a folder of the course's source folder)")
+    gradescope.add_argument("-o", "--output", default="autograder.zip", help="the zip to write (default: %(default)s)")
+    gradescope.add_argument("--course", default=".", help="the course folder (default: %(default)s)")
+    gradescope.add_argument("--hidden-visibility", default="after_published",
+                            choices=("hidden", "after_due_date", "after_published", "visible"),
+                            help="when students see the outcome of test cells with hidden tests "
+                            "(default: %(default)s)")
+    gradescope.add_argument("--allow-weak", action="store_true",
+                            help="grade even where Gradescope's container has no namespaces (the student's "
+                            "code could then read the instructor's source)")
+
+
+def gradescope_command(args) -> int:
+    from .gradescope import BundleError, build_bundle
+
+    try:
+        built = build_bundle(args.course, args.assignment, args.output, hidden_visibility=args.hidden_visibility,
+                             allow_weak=args.allow_weak)
+    except BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {built} (upload it as the assignment's autograder on Gradescope)")
     return 0
 
 

@@ -55,6 +55,10 @@ class GraderConfig:
     require_isolation: bool = option("--require-isolation", False, "refuse to grade where namespaces "
                                      "(no network, hidden files) are unavailable")
     quiet: bool = option("--quiet", False, "no progress bar or table")
+    scheduler: str | None = option("--scheduler", None, "grade on the workers of this Dask scheduler "
+                                   "(tcp://HOST:8786; see autograder.grader.cluster)", metavar="ADDRESS")
+    cluster: str | None = option("--cluster", None, "grade on a Dask LocalCluster started here: local:N "
+                                 "(N worker processes)", metavar="local:N")
 
     def __post_init__(self):
         for item in dataclasses.fields(self):

@@ -21,7 +21,15 @@ What it does, in one run:
    alone is also measured (a ``WorkerPool`` started and stopped) and subtracted for the
    "without start-up" row;
 5. prints seconds per submission for both, the ratio, and whether every honest submission
-   (and every submission) got the same points per test cell from both graders.
+   (and every submission) got the same points per test cell from both graders;
+6. the Dask rows (``--dask``, on by default): the same batch on a Dask ``LocalCluster`` of
+   ``--workers`` single-threaded worker processes (``autograder.grader.cluster``), timed the same
+   way (its start-up, warm graders included, measured alone and subtracted); the overhead ratio
+   (LocalCluster / local pool, without start-up), the per-submission cost in worker-seconds, and
+   from it, on paper, the throughput of N hosts of ``--cores-per-host`` cores.
+
+``--skip-nbgrader`` leaves out step 3 (and the comparison with nbgrader's scores);
+``--assignment`` limits the class to some assignments.
 
 Both graders run with the same ``BFS_TEST_SEED``, so the hidden tests draw the same random
 trials. The machine is whatever it is: this script prints timings and never asserts them.
@@ -56,13 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bugs", type=int, default=2, help="buggy submissions per assignment (at least)")
     parser.add_argument("--no-gradebook", action="store_true", help="our grader does not write the gradebook")
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    parser.add_argument("--no-dask", dest="dask", action="store_false", help="leave out the Dask rows")
+    parser.add_argument("--min-submissions", type=int, default=MIN_SUBMISSIONS,
+                        help="at least this many submissions in the class (default: %(default)s)")
+    parser.add_argument("--skip-nbgrader", action="store_true", help="do not time nbgrader autograde")
+    parser.add_argument("--assignment", action="append", help="only these assignments (repeatable)")
+    parser.add_argument("--cores-per-host", type=int, default=os.cpu_count() or 1,
+                        help="for the throughput on paper (default: this machine's, %(default)s)")
     args = parser.parse_args(argv)
 
-    assignments = F.graded_assignments()
+    assignments = [a for a in F.graded_assignments() if not args.assignment or a.name in args.assignment]
     if not assignments:
         print("no assignment has autograded test cells yet")
         return 1
-    bugs = max(args.bugs, math.ceil(MIN_SUBMISSIONS / len(assignments)) - 2)
+    bugs = max(args.bugs, math.ceil(args.min_submissions / len(assignments)) - 2)
     base = Path(args.keep or tempfile.mkdtemp(prefix="bfs-grading-speed-")).resolve()
     shutil.rmtree(base / "course", ignore_errors=True)
     env = {"BFS_TEST_SEED": SEED}
@@ -75,13 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     count = len(kinds)
     print(f"class: {count} submissions (per assignment: honest, blank, up to {bugs} bugs)", flush=True)
 
-    print("grading with nbgrader autograde ...", flush=True)
-    started = time.perf_counter()
-    for assignment in assignments:
-        F.nbgrader(course, "autograde", assignment.name, "--force", env=env)
-    nbgrader_seconds = time.perf_counter() - started
     theirs = {}
-    for assignment in assignments:
+    nbgrader_seconds = math.nan
+    if not args.skip_nbgrader:
+        print("grading with nbgrader autograde ...", flush=True)
+        started = time.perf_counter()
+        for assignment in assignments:
+            F.nbgrader(course, "autograde", assignment.name, "--force", env=env)
+        nbgrader_seconds = time.perf_counter() - started
+    for assignment in assignments if not args.skip_nbgrader else []:
         students = sorted(student for student, name in kinds if name == assignment.name)
         for student, scores in F.nbgrader_scores(course, assignment, students).items():
             theirs[(student, assignment.name)] = scores
@@ -124,11 +141,52 @@ def main(argv: list[str] | None = None) -> int:
     print(f"honest submissions with identical per-test scores: "
           f"{'yes' if all(same[k] for k in honest) else 'NO'} ({sum(same[k] for k in honest)}/{len(honest)})")
     print(f"all submissions with identical per-test scores: {sum(same.values())}/{count}")
-    for key in sorted(k for k, equal in same.items() if not equal):
+    for key in sorted(k for k, equal in same.items() if not equal and not args.skip_nbgrader):
         print(f"  differs: {key[0]}/{key[1]} ({kinds[key]}): ours {ours[key]} nbgrader {theirs.get(key)}")
+    if args.dask:
+        dask_rows(args, config, submitted, base, count, without, ours)
     if not args.keep:
         shutil.rmtree(base, ignore_errors=True)
     return 0
+
+
+def dask_rows(args, config: GraderConfig, submitted: Path, base: Path, count: int, pool_without: float,
+              pool_scores: dict) -> None:
+    """The same batch on a LocalCluster of ``args.workers`` processes (see the module docstring)."""
+    from autograder.grader.cluster import DaskBackend, cluster_backend
+
+    dask_config = config.replace(cluster=f"local:{args.workers}", out=str(base / "dask-out"))
+    print(f"\nmeasuring the start-up of a LocalCluster of {args.workers} warm workers ...", flush=True)
+    started = time.perf_counter()
+    DaskBackend(dask_config, local_workers=args.workers).close()
+    startup = time.perf_counter() - started
+    print(f"grading with grade_class on LocalCluster({args.workers}) ...", flush=True)
+    started = time.perf_counter()
+    paths = [str(submitted)] if config.no_gradebook else []   # as the pool's run: the same recorders
+    outcome = grade_class(dask_config, paths, backend=cluster_backend(dask_config), log=lambda line: None)
+    total = time.perf_counter() - started
+    without = max(total - startup, 1e-9)
+    theirs = {(r.student, r.assignment): {t.grade_id: t.points for t in r.tests} for r in outcome.results}
+    same = sum(theirs.get(key) == points for key, points in pool_scores.items())
+    cost = without * args.workers / count
+    print()
+    print(f"{'Dask':<58}{'total s':>10}{'s/submission':>15}")
+    print(f"{f'grade_class, LocalCluster({args.workers}), with start-up':<58}{total:>10.1f}{total / count:>15.2f}")
+    print(f"{f'grade_class, LocalCluster({args.workers}), without start-up':<58}{without:>10.1f}{without / count:>15.2f}")
+    print(f"{'LocalCluster start-up alone':<58}{startup:>10.1f}")
+    print(f"\noverhead of Dask over the local pool (without start-up): {without / pool_without:.2f}x")
+    print(f"per-submission cost: {cost:.2f} worker-seconds ({args.workers} workers x {without:.1f} s / {count})")
+    print(f"same per-test scores as the local pool: {same}/{len(pool_scores)}")
+    print(f"\non paper: hosts of {args.cores_per_host} cores, one single-threaded Dask worker per core")
+    print(f"{'hosts':>6}{'workers':>9}{'submissions/hour':>18}{'2,000 take':>12}{'100,000 take':>14}")
+    for hosts in (1, 4, 16, 64):
+        workers = hosts * args.cores_per_host
+        rate = workers / cost
+        print(f"{hosts:>6}{workers:>9}{rate * 3600:>18,.0f}{_duration(2000 / rate):>12}{_duration(100000 / rate):>14}")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 if __name__ == "__main__":
