@@ -55,6 +55,9 @@ class GraderConfig:
     require_isolation: bool = option("--require-isolation", False, "refuse to grade where namespaces "
                                      "(no network, hidden files) are unavailable")
     quiet: bool = option("--quiet", False, "no progress bar or table")
+    no_cgroups: bool = option("--no-cgroups", False, "do not use cgroups even where the host has them: "
+                              "limit a submission's memory and CPU time by polling /proc instead "
+                              "(the fallback of hosts without cgroups)")
 
     def __post_init__(self):
         for item in dataclasses.fields(self):
