@@ -14,8 +14,10 @@ mistakes to name) and calls these helpers:
 - ``hidden_tests`` is the standard battery: constant gradients, random gradients with dead
   elements, a quadratic whose gradient is taken at the current ``w`` (so an error
   compounds), ``config=None`` and a partial config, three parameters in turns, float32.
-- ``constant_gradient``, ``random_gradients`` and ``quadratic`` make the gradient sources
-  ``grad(w, t) -> dw`` (``t`` = 1, 2, ... the step) that ``race`` feeds.
+- ``check_defaults`` checks that a config returned for ``config=None`` holds the documented
+  default hyperparameters.
+- ``given_gradients``, ``constant_gradient``, ``random_gradients`` and ``quadratic`` make the
+  gradient sources ``grad(w, t) -> dw`` (``t`` = 1, 2, ... the step) that ``race`` feeds.
 
 Everything here works in both places a test cell runs: in the student's kernel, and in the
 course grader's trusted process where ``Rule.function`` is a proxy into the sandbox (only
@@ -40,8 +42,8 @@ import numpy as np
 
 from . import checks as ck
 
-__all__ = ["Rule", "constant_gradient", "hidden_tests", "quadratic", "race", "random_gradients",
-           "update"]
+__all__ = ["Rule", "check_defaults", "constant_gradient", "given_gradients", "hidden_tests",
+           "quadratic", "race", "random_gradients", "update"]
 
 RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-5}
 DIAGNOSE_RTOL = 1e-7   # a mistake "reproduces" a trajectory to this fraction of its size
@@ -84,9 +86,9 @@ def update(rule: Rule, w: np.ndarray, dw: np.ndarray, config: dict | None = None
     except ck.CheckFailure as failure:
         if "argument 3" in str(failure):
             raise ck.CheckFailure(
-                f"{failure}\n  hint: the config passed in belongs to the caller. Start from "
-                "config = {} if config is None else dict(config), and store new state arrays "
-                "(v = mu * v - ..., not v *= mu)") from None
+                f"{failure}\n  hint: the config passed in belongs to the caller: work on a new "
+                "dict made from it, and compute new state arrays instead of changing the caller's "
+                "in place (an augmented assignment such as *= writes into the array itself)") from None
         if "emitted" in str(failure) and rule.warning_hint:
             raise ck.CheckFailure(f"{failure}\n  hint: {rule.warning_hint}") from None
         raise
@@ -99,12 +101,21 @@ def update(rule: Rule, w: np.ndarray, dw: np.ndarray, config: dict | None = None
     ck.check_shape(next_w, np.shape(w), name=name, output="next_w")
     if np.asarray(next_w).dtype != w.dtype:
         ck.fail(f"{name}: next_w has dtype {np.asarray(next_w).dtype}, but w was {w.dtype}. Keep "
-                "w's dtype (float32 in training). Two common ways to lose it: state made with "
-                "np.zeros(w.shape) (float64: use np.zeros_like(w)), and NumPy scalars such as "
-                "np.sqrt(1 - beta2 ** t) or np.float64(lr), which stay float64 when they multiply "
-                "a float32 array (use math.sqrt or float(...)).")
+                "w's dtype (float32 in training). Two common ways to lose it: state arrays "
+                "created from w's shape alone (NumPy's constructors give float64 unless given a "
+                "dtype), and NumPy float64 scalars (np.sqrt or np.float64 of a number), which make "
+                "a float32 array float64 when they multiply it (Python floats do not: math.sqrt, "
+                "float(...)).")
     _check_no_shared_memory(name, w, dw, next_w, new_config)
     return next_w, new_config
+
+
+def check_defaults(rule: Rule, config: dict) -> None:
+    """``config``, returned by a call with ``config=None``, holds every documented default."""
+    for key, value in rule.defaults.items():
+        if key not in config or not np.isclose(config[key], value, rtol=1e-12, atol=0):
+            ck.fail(f"{rule.name}: with config=None the returned config should hold the default "
+                    f"{key} = {value}; it holds {config.get(key, 'nothing')} (keys: {sorted(config)}).")
 
 
 def _check_no_shared_memory(name: str, w, dw, next_w, new_config: dict) -> None:
@@ -123,6 +134,12 @@ def _check_no_shared_memory(name: str, w, dw, next_w, new_config: dict) -> None:
 
 
 # --- gradient sources ------------------------------------------------------------------
+
+def given_gradients(gradients) -> Gradient:
+    """The gradients of a fixed example: ``gradients[t - 1]`` at step t, wherever w is."""
+    gradients = [np.array(g, dtype=np.float64) for g in gradients]
+    return lambda w, t: gradients[t - 1].copy()
+
 
 def constant_gradient(shape: tuple, rng: np.random.Generator) -> Gradient:
     """The same gradient at every step, elements of scale 1e-2 to 10."""
@@ -252,10 +269,7 @@ def _defaults_tests(rule: Rule, random_config, rng: np.random.Generator) -> None
     """config=None and a partial config: the documented defaults fill in the rest."""
     w, dw = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
     _, config = update(rule, w, dw)
-    for key, value in rule.defaults.items():
-        if key not in config or not np.isclose(config[key], value, rtol=1e-12, atol=0):
-            ck.fail(f"{rule.name}: with config=None the returned config should hold the default "
-                    f"{key} = {value}; it holds {config.get(key, 'nothing')} (keys: {sorted(config)}).")
+    check_defaults(rule, config)
     defaults_hint = ("with config=None (or a config that gives only some hyperparameters) the "
                      f"rule must use the documented defaults for the others: {dict(rule.defaults)}")
     race(rule, [dict(w0=rng.normal(size=(4,)), config=None, grad=random_gradients((4,), rng, 6),

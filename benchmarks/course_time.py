@@ -4,7 +4,7 @@
 
 Runs each solution notebook in a real Jupyter kernel (as the course build does, with MNIST
 when present) and prints seconds per notebook and the total, against the course's budget of
-five minutes on a 2-core laptop CPU. It prints; it never asserts.
+six minutes on a 2-core laptop CPU. It prints; it never asserts.
 
 06's experiment grid caches its runs (coursekit.runcache); the benchmark points
 ``BFS_CACHE_DIR`` at an empty temporary folder so that it measures a first run, as a
@@ -21,7 +21,7 @@ import time
 from coursebuild.course import assignment, existing
 from coursebuild.execute import execute_notebook
 
-BUDGET_SECONDS = 300
+BUDGET_SECONDS = 360
 
 
 def main(names: list[str]) -> None:

@@ -4,7 +4,7 @@
 2. execute every solution notebook end to end (MNIST when present, digits otherwise);
 3. check that every test cell in it passed and the accuracy target was met;
 4. regenerate the student release with nbgrader;
-5. write executed HTML copies for self-study readers to ``build/html/``;
+5. build the self-study book from the executed notebooks (``build/book/``, see book.py);
 6. grade an example class (complete, half-done and blank submissions of every assignment)
    with the course's sandboxed grader, as an instructor would, and print its table;
 7. print a summary table (assignment, tests passed, dataset, test accuracy, target, time).
@@ -12,16 +12,12 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-from traitlets.config import Config
-
+from .book import BookError, build_book, save_executed
 from .course import BUILD, ROOT, Assignment, existing
 from .examples import write_example_class
 from .execute import ExecutedNotebook, execute_notebook
@@ -40,54 +36,18 @@ class Row:
     ok: bool
 
 
-MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
-
-
-def local_mathjax(html_dir: Path) -> str:
-    """Copy MathJax 2.7 (from jupyter-server-mathjax) to ``html_dir/mathjax`` once and return
-    the URL the pages load it from: nbconvert's default is a CDN, so offline every formula
-    would show as raw ``$...$``. Relative, so the folder can be moved or served as it is."""
-    import jupyter_server_mathjax
-
-    target = html_dir / "mathjax"
-    if not (target / "MathJax.js").exists():
-        source = Path(jupyter_server_mathjax.__file__).parent / "static"
-        shutil.copytree(source, target, dirs_exist_ok=True)
-    return f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
-
-
-def html_exporter(html_dir: Path) -> HTMLExporter:
-    """nbconvert's HTML exporter with local MathJax, and stream outputs merged with their
-    carriage returns applied, as Jupyter shows them: a progress bar is its last line, not one
-    line per redraw."""
-    config = Config({"CoalesceStreamsPreprocessor": {"enabled": True}})
-    return HTMLExporter(config=config, mathjax_url=local_mathjax(html_dir))
-
-
-# jupyter-server-mathjax ships only the STIX-Web fonts; MathJax's default TeX fonts would be
-# missing, and every stretchy symbol (\underbrace, big sums) a "Math Processing Error".
-MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": '
-                 '{availableFonts: [], webFont: "STIX-Web", imageFont: null}});</script>\n')
-
-
-def export_html(notebook, html_dir: Path) -> str:
-    """The executed notebook as a standalone HTML page that renders offline in ``html_dir``."""
-    body, _ = html_exporter(html_dir).from_notebook_node(notebook)
-    loader = '<script src="mathjax/MathJax.js'
-    if loader not in body:
-        raise RuntimeError("nbconvert's HTML template no longer loads MathJax as expected")
-    return body.replace(loader, MATHJAX_FONTS + loader, 1)
-
-
-def write_html(executed: ExecutedNotebook, html_dir: Path) -> Path:
-    html_dir.mkdir(parents=True, exist_ok=True)
-    body = export_html(executed.notebook, html_dir)
-    target = html_dir / f"{executed.assignment.name}.html"
-    target.write_text(body, encoding="utf-8")
-    executed_dir = BUILD / "executed"
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    nbformat.write(executed.notebook, executed_dir / executed.assignment.notebook)
-    return target
+def book_step(executed: dict) -> bool:
+    """Build the self-study book (build/book/) from the notebooks just executed
+    ({assignment: executed notebook})."""
+    print("==> building the self-study book with Sphinx (myst-nb)", flush=True)
+    try:
+        book = build_book(executed)
+    except BookError as error:
+        print(f"FAILED building the book: {error}")
+        return False
+    print(f"==> the book: {book.index} ({len(book.chapters)} chapters, {book.megabytes():.1f} MB, "
+          f"{book.seconds:.0f} s)")
+    return True
 
 
 def summarize(executed: ExecutedNotebook) -> Row:
@@ -147,12 +107,13 @@ def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = 
     assignments = assignments or existing()
     started = time.perf_counter()
     write_provided(assignments)
-    rows, failures = [], []
+    rows, failures, executed_notebooks = [], [], {}
     for assignment in assignments:
         print(f"==> executing {assignment.source.relative_to(ROOT)}",
               flush=True)
         executed = execute_notebook(assignment)
-        write_html(executed, BUILD / "html")
+        save_executed(assignment, executed.notebook)
+        executed_notebooks[assignment] = executed.notebook
         row = summarize(executed)
         rows.append(row)
         failures += [f"{assignment.name}: test {t.grade_id} failed: {t.message.splitlines()[0] if t.message else ''}"
@@ -160,10 +121,10 @@ def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = 
         failures += [f"{assignment.name}: {error}" for error in executed.cell_errors]
         print(f"    {row.tests} tests passed, test accuracy {row.accuracy} ({row.dataset}), "
               f"{row.seconds:.0f} s", flush=True)
+    book_ok = book_step(executed_notebooks)
     if release:
         print("==> regenerating the student release with nbgrader generate_assignment", flush=True)
         generate_release(assignments)
-    print(f"==> executed notebooks as HTML: {BUILD / 'html'}")
     graded = grade_example_class(assignments) if release else True
     print()
     print(format_table(rows))
@@ -172,4 +133,4 @@ def build(assignments: tuple[Assignment, ...] | None = None, *, release: bool = 
         print(f"FAILED {failure}")
     if not graded:
         print("FAILED grading the example class")
-    return graded and all(row.ok for row in rows)
+    return graded and book_ok and all(row.ok for row in rows)

@@ -5,6 +5,8 @@
     release    regenerate provided.py files and the student release (nbgrader)
     provided   regenerate provided.py files only
     check      verify provided.py files and the release are in sync with solutions/
+    book       build the self-study book into build/book/ from the executed notebooks the main
+               job saved in build/executed/ (executing only those missing or out of date)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from .course import assignment, existing
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coursebuild", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["build", "release", "provided", "check"])
+    parser.add_argument("command", choices=["build", "release", "provided", "check", "book"])
     parser.add_argument("assignments", nargs="*",
                         help="assignment names or prefixes (default: all): e.g. 02 03_multilayer")
     args = parser.parse_args(argv)
@@ -27,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         from .build import build
         return 0 if build(chosen) else 1
+    if args.command == "book":
+        from .book import main as book
+        return book(chosen)
     if args.command == "provided":
         from .provided import write_provided
         for path in write_provided(chosen):

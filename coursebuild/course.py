@@ -60,6 +60,11 @@ ASSIGNMENTS: tuple[Assignment, ...] = (
                "Experiments: the grid, confusion matrices and PyTorch", target_accuracy=0.98,
                provided=("mlp_forward", "mlp_loss", "init_mlp", "xavier_uniform", "xavier_normal",
                          "he_uniform", "he_normal", "sgd", "sgd_momentum", "adam")),
+    Assignment("07_regularization", "regularization.ipynb",
+               "Dropout, batch normalization and layer normalization", target_accuracy=0.984,
+               provided=("linear_forward", "linear_backward", "softmax_cross_entropy",
+                         "relu_forward", "relu_backward", "sigmoid_forward", "sigmoid_backward",
+                         "tanh_forward", "tanh_backward", "init_mlp", "he_normal", "sgd", "adam")),
 )
 
 
@@ -71,5 +76,5 @@ def assignment(name: str) -> Assignment:
 
 
 def existing() -> tuple[Assignment, ...]:
-    """The assignments whose solution notebook exists (all six once the course is complete)."""
+    """The assignments whose solution notebook exists (all seven once the course is complete)."""
     return tuple(a for a in ASSIGNMENTS if a.source.exists())

@@ -1,8 +1,11 @@
 """The computational graph of a fully connected network, forward and backward, as a figure.
 
 ``draw_mlp_graph()`` draws the graph of 03's network with two hidden layers: one box per
-operation, the forward values on black arrows above the boxes, the gradients on red arrows
-below, and the shape of every value on its edge (symbolic and for the given sizes).
+operation, the forward values on black arrows above the boxes (with the operation that
+computes each), the gradients on red arrows below, and the shape of every value and every
+gradient on its edge (symbolic and for the given sizes). The backward edges name each
+gradient and its shape only: working out what flows along them is the exercise of 03, so
+the figure never shows a backward formula.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ def draw_mlp_graph(sizes=(784, 256, 128, 10), batch=128, activation="ReLU"):
     """Draw the forward and backward graph of a network with two hidden layers.
 
     sizes: (D, H1, H2, C); batch: N; activation: the name shown in the activation boxes
-    (f in the formulas). Every edge carries its value's name, the formula that computes it,
-    and its shape (symbolic and for these sizes). Returns the figure.
+    (f in the formulas). Every forward edge carries its value's name, the operation that
+    computes it and its shape; every backward edge the gradient's name and shape (symbolic and
+    for these sizes), left for the student to derive. Returns the figure.
     """
     D, H1, H2, C = sizes
     dims = {"N": batch, "D": D, "H_1": H1, "H_2": H2, "C": C}
@@ -59,15 +63,15 @@ def draw_mlp_graph(sizes=(784, 256, 128, 10), batch=128, activation="ReLU"):
     edges = [  # (from x, to x, forward label, backward label)
         (0.1, xs[0] - 0.6, "$X$\n" + shape("N", "D"), "$dX$: not needed\n" + shape("N", "D")),
         (xs[0] + 0.6, xs[1] - 0.6, "$Z_1 = X W_1 + b_1$\n" + shape("N", "H_1"),
-         "$dZ_1 = dA_1 \\odot f\\,'(Z_1)$\n" + shape("N", "H_1")),
+         "$dZ_1 = \\ ?$\n" + shape("N", "H_1")),
         (xs[1] + 0.6, xs[2] - 0.6, "$A_1 = f(Z_1)$\n" + shape("N", "H_1"),
-         "$dA_1 = dZ_2 W_2^T$\n" + shape("N", "H_1")),
+         "$dA_1 = \\ ?$\n" + shape("N", "H_1")),
         (xs[2] + 0.6, xs[3] - 0.6, "$Z_2 = A_1 W_2 + b_2$\n" + shape("N", "H_2"),
-         "$dZ_2 = dA_2 \\odot f\\,'(Z_2)$\n" + shape("N", "H_2")),
+         "$dZ_2 = \\ ?$\n" + shape("N", "H_2")),
         (xs[3] + 0.6, xs[4] - 0.6, "$A_2 = f(Z_2)$\n" + shape("N", "H_2"),
-         "$dA_2 = dS\\, W_3^T$\n" + shape("N", "H_2")),
+         "$dA_2 = \\ ?$\n" + shape("N", "H_2")),
         (xs[4] + 0.6, xs[5] - 0.8, "$S = A_2 W_3 + b_3$\n" + shape("N", "C"),
-         "$dS = (P - Y)/N$\n" + shape("N", "C")),
+         "$dS$ (from 02)\n" + shape("N", "C")),
         (xs[5] + 0.8, 18.1, "loss $\\mathcal{L}$\n()", "$d\\mathcal{L}/d\\mathcal{L} = 1$"),
     ]
     for k, (a, b, forward_label, backward_label) in enumerate(edges):
@@ -76,21 +80,21 @@ def draw_mlp_graph(sizes=(784, 256, 128, 10), batch=128, activation="ReLU"):
                (0, -0.07), dashed=k == 0, va="top")
 
     # parameters in (above) and their gradients out (below) for each linear layer
-    layers = [("1", "X", "dZ_1", ("D", "H_1"), "H_1"), ("2", "A_1", "dZ_2", ("H_1", "H_2"), "H_2"),
-              ("3", "A_2", "dS", ("H_2", "C"), "C")]
-    for x, (l, x_in, dz, w_shape, b_size) in zip(xs[0::2], layers):
+    layers = [("1", ("D", "H_1"), "H_1"), ("2", ("H_1", "H_2"), "H_2"), ("3", ("H_2", "C"), "C")]
+    for x, (l, w_shape, b_size) in zip(xs[0::2], layers):
         _arrow(ax, (x, 2.2), (x, 0.4), FORWARD)
         ax.text(x, 2.25, f"$W_{l}$ {shape(*w_shape)}\n$b_{l}$ {shape(b_size)}", ha="center",
                 va="bottom", fontsize=8.5)
         _arrow(ax, (x, -0.4), (x, -2.3), BACKWARD)
-        ax.text(x, -2.35, f"$dW_{l} = {x_in}^T {dz}$ {shape(*w_shape)}\n"
-                f"$db_{l} = $ column sums of ${dz}$ {shape(b_size)}", ha="center", va="top",
+        ax.text(x, -2.35, f"$dW_{l} = \\ ?$ {shape(*w_shape)}\n"
+                f"$db_{l} = \\ ?$ {shape(b_size)}", ha="center", va="top",
                 fontsize=8.5, color=BACKWARD)
     _arrow(ax, (xs[5], 2.2), (xs[5], 0.4), FORWARD)
     ax.text(xs[5], 2.25, "labels $y$ " + shape("N"), ha="center", va="bottom", fontsize=8.5)
 
     ax.text(0.0, 3.2, "forward: values flow left to right (black)", fontsize=10.5, color=FORWARD)
     ax.text(0.0, -3.5, "backward: gradients of the loss flow right to left (red); "
-            "every gradient has the shape of the value it belongs to", fontsize=10.5, color=BACKWARD)
+            "every gradient has the shape of the value it belongs to; you derive what it is",
+            fontsize=10.5, color=BACKWARD)
     fig.tight_layout()
     return fig

@@ -6,7 +6,10 @@
 #      skipped when requirements.txt and pyproject.toml are unchanged since the last
 #      successful install (a stamp in .venv records them);
 #   3. MNIST: when data/MNIST/raw is missing, link it from $MNIST_DIR (an MNIST folder with
-#      raw/ inside, or the folder of the four IDX files itself) or ../shared/data/MNIST.
+#      raw/ inside, or the folder of the four IDX files itself) or ../shared/data/MNIST;
+#   4. Chromium for the self-study book's browser test: Debian's `chromium`, installed with
+#      apt-get when missing and running as root (else a loud message; BFS_CHROMIUM may name
+#      another Chromium binary).
 #
 # Usable from any directory. Set BFS_PYTHON to choose the interpreter that creates .venv.
 set -euo pipefail
@@ -87,4 +90,23 @@ else
     say "MNIST: not found (set MNIST_DIR, or put the files in data/MNIST/raw); notebooks will" \
         "download it when online, or fall back to the small digits dataset offline"
   fi
+fi
+
+if [ -n "${BFS_CHROMIUM:-}" ]; then
+  say "chromium: $BFS_CHROMIUM (BFS_CHROMIUM)"
+elif command -v chromium >/dev/null 2>&1; then
+  say "chromium: $(command -v chromium)"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Debian's chromium for the book's browser test (apt-get)"
+  started=$SECONDS
+  if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/tmp/bfs-apt-chromium.log 2>&1; then
+    say "chromium installed in $((SECONDS - started)) s: $(command -v chromium)"
+  else
+    echo "setup: WARNING: apt-get could not install chromium (log: /tmp/bfs-apt-chromium.log);" \
+         "tests/test_book_browser.py will fail until a Chromium is there" >&2
+  fi
+else
+  echo "setup: WARNING: no chromium, and not root to apt-get it: tests/test_book_browser.py will" \
+       "fail. Install Debian's chromium (sudo apt-get install chromium) or set BFS_CHROMIUM" \
+       "to a Chromium binary." >&2
 fi

@@ -4,7 +4,9 @@ per-module timing table at the end of every run (the CI budget is watched there)
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import tempfile
 import resource
 import time
 from collections import defaultdict
@@ -42,6 +44,50 @@ def mnist_raw(mnist_files) -> Path:
         pytest.skip(f"MNIST is not in {MNIST_RAW} (run scripts/setup.sh with MNIST_DIR set, "
                     "or put the four IDX files there); this test needs the real dataset")
     return mnist_files
+
+
+# --- the executed solution notebooks and the book, once per session ------------------
+# Shared by tests/test_course.py (the notebooks' own checks) and tests/test_book*.py (the
+# self-study book is built from the same executed notebooks: nothing is executed twice).
+
+@pytest.fixture(scope="session")
+def tripwire_data():
+    """A data folder where load_mnist() raises at once: one MNIST file, corrupt."""
+    with tempfile.TemporaryDirectory(prefix="bfs-tripwire-") as scratch:
+        raw = Path(scratch) / "MNIST" / "raw"
+        raw.mkdir(parents=True)
+        (raw / "t10k-labels-idx1-ubyte").write_bytes(b"not MNIST: grading mode must not load data\n")
+        yield Path(scratch)
+
+
+@pytest.fixture(scope="session")
+def run_notebook(tripwire_data, timed):
+    """``run_notebook(name, grading)``: the executed solution notebook, once per session."""
+    from coursebuild.course import existing
+    from coursebuild.execute import execute_notebook
+
+    assignments = {a.name: a for a in existing()}
+
+    @functools.cache
+    def run(name: str, grading: bool):
+        label = f"{name} executed {'in grading mode' if grading else 'with training'}"
+        with pytest.MonkeyPatch.context() as patch, timed(label):
+            if grading:
+                patch.setenv("BFS_DATA_DIR", str(tripwire_data))
+            return execute_notebook(assignments[name], grading=grading)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def book(run_notebook, tmp_path_factory, timed):
+    """The self-study book built from every solution notebook executed with training."""
+    from coursebuild.book import build_book
+    from coursebuild.course import existing
+
+    executed = {a: run_notebook(a.name, False).notebook for a in existing()}
+    with timed("the book built with Sphinx"):
+        return build_book(executed, tmp_path_factory.mktemp("book") / "site")
 
 
 # --- time per test module (and named steps), printed after the run -------------------

@@ -13,14 +13,11 @@ Each notebook runs once per mode for the whole session (slow: minutes with train
 from __future__ import annotations
 
 import ast
-import functools
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from coursebuild.course import existing
-from coursebuild.execute import ExecutedNotebook, execute_notebook
+from coursebuild.execute import ExecutedNotebook
 
 pytestmark = pytest.mark.slow
 
@@ -28,29 +25,8 @@ ASSIGNMENTS = {a.name: a for a in existing()}
 by_name = pytest.mark.parametrize("name", list(ASSIGNMENTS))
 
 
-@pytest.fixture(scope="session")
-def tripwire_data():
-    """A data folder where load_mnist() raises at once: one MNIST file, corrupt."""
-    with tempfile.TemporaryDirectory(prefix="bfs-tripwire-") as scratch:
-        raw = Path(scratch) / "MNIST" / "raw"
-        raw.mkdir(parents=True)
-        (raw / "t10k-labels-idx1-ubyte").write_bytes(b"not MNIST: grading mode must not load data\n")
-        yield Path(scratch)
-
-
-@pytest.fixture(scope="session")
-def run_notebook(tripwire_data, timed):
-    """``run_notebook(name, grading)``: the executed solution notebook, once per session."""
-
-    @functools.cache
-    def run(name: str, grading: bool) -> ExecutedNotebook:
-        label = f"{name} executed {'in grading mode' if grading else 'with training'}"
-        with pytest.MonkeyPatch.context() as patch, timed(label):
-            if grading:
-                patch.setenv("BFS_DATA_DIR", str(tripwire_data))
-            return execute_notebook(ASSIGNMENTS[name], grading=grading)
-
-    return run
+# The fixtures run_notebook (each notebook executed once per session and mode) and
+# tripwire_data are in tests/conftest.py, shared with the book's tests.
 
 
 def failed_tests(executed: ExecutedNotebook) -> dict[str, str]:

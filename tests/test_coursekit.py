@@ -243,3 +243,28 @@ def test_plots_draw_without_a_display():
                       ncols=4, symmetric=True)
     assert len(fig.axes) == 8 and sum(bool(ax.images) for ax in fig.axes) == 7
     plt.close(fig)
+
+
+# --- the backprop graph of 03 --------------------------------------------------------------
+
+
+def test_mlp_graph_shows_forward_ops_and_every_shape_but_no_backward_formula():
+    import matplotlib.pyplot as plt
+
+    from coursekit.backprop_graph import draw_mlp_graph
+
+    fig = draw_mlp_graph(sizes=(784, 256, 128, 10), batch=128)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    plt.close(fig)
+    everything = "\n".join(texts)
+    for forward in ("Z_1 = X W_1 + b_1", "A_1 = f(Z_1)", "Z_2 = A_1 W_2 + b_2", "S = A_2 W_3 + b_3"):
+        assert forward in everything, forward
+    for shape in ("(128, 784)", "(128, 256)", "(128, 128)", "(128, 10)", "(784, 256)",
+                  "(256, 128)", "(128, 10)", "(256,)", "(10,)"):
+        assert shape in everything, shape
+    for gradient in ("dZ_1", "dA_1", "dZ_2", "dA_2", "dW_1", "dW_2", "dW_3", "db_1", "db_3", "dS"):
+        assert f"${gradient}" in everything, gradient
+    backward_lines = [t for t in texts if t.lstrip("$").startswith(("dZ", "dA", "dW", "db", "dS"))]
+    assert len(backward_lines) >= 8, backward_lines
+    for formula in ("odot", "^T", "^\\top", "P - Y", "column sums", "f\\,'", "sum"):
+        assert not any(formula in t for t in backward_lines), (formula, backward_lines)

@@ -161,3 +161,19 @@ def test_gradient_sources():
     q = uc.quadratic((2, 2), rng)
     w = rng.normal(size=(2, 2))
     assert not np.array_equal(q(w, 1), q(w + 1, 1)) and np.array_equal(q(w, 1), q(w, 7))
+
+
+def test_check_defaults_names_the_missing_or_wrong_default():
+    uc.check_defaults(MOMENTUM, {"learning_rate": 1e-2, "momentum": 0.9, "b": np.zeros(2)})
+    with pytest.raises(CheckFailure, match="default momentum = 0.9; it holds nothing"):
+        uc.check_defaults(MOMENTUM, {"learning_rate": 1e-2})
+    with pytest.raises(CheckFailure, match="default learning_rate = 0.01; it holds 0.001"):
+        uc.check_defaults(SGD, {"learning_rate": 1e-3})
+
+
+def test_given_gradients_are_fed_in_order_as_float64_copies():
+    grad = uc.given_gradients([[1, 2], [3, 4]])
+    first = grad(None, 1)
+    assert first.dtype == np.float64 and first.tolist() == [1.0, 2.0] and grad(None, 2).tolist() == [3.0, 4.0]
+    first[0] = 99.0
+    assert grad(None, 1)[0] == 1.0

@@ -62,7 +62,7 @@ def relu_backward(dout, cache):
     """Backward pass of relu_forward.
 
     dout: dL/d(out), shaped like x. cache: from relu_forward.
-    Returns dx shaped like x: dout where x > 0 and 0 where x <= 0 (relu'(0) = 0).
+    Returns dx = dL/dx, shaped like x, with dout's dtype; relu'(0) = 0.
     """
     out = cache
     return dout * (out > 0)
@@ -79,7 +79,7 @@ def sigmoid_forward(x):
 
 
 def sigmoid_backward(dout, cache):
-    """Backward pass of sigmoid_forward: dout shaped like x -> dx shaped like x."""
+    """Backward pass of sigmoid_forward: dout shaped like x -> dx shaped like x (dout's dtype)."""
     out = cache
     return dout * out * (1 - out)
 
@@ -91,7 +91,7 @@ def tanh_forward(x):
 
 
 def tanh_backward(dout, cache):
-    """Backward pass of tanh_forward: dout shaped like x -> dx shaped like x."""
+    """Backward pass of tanh_forward: dout shaped like x -> dx shaped like x (dout's dtype)."""
     out = cache
     return dout * (1 - out * out)
 

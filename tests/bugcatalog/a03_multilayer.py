@@ -554,3 +554,505 @@ def mlp_loss_comprehension(params, X, y, activation="relu", weight_decay=0.0):
     grads = {name: grads[name] + weight_decay * params[name] if name in weights else grads[name]
              for name in grads}
     return data_loss + float(penalty), grads
+
+
+# ================================================================ derive first: checkpoints
+# Each checkpoint returns hand-worked numbers. The bugs are the answers a plausible slip in
+# the derivation gives; the alternatives are the right numbers in other valid forms.
+
+# ---------------------------------------------------------------- checkpoint_relu_dx
+
+@bug("checkpoint_relu_dx", "relu'(0) = 1: the two inputs on the kink pass their gradient")
+def checkpoint_relu_dx_kink_passes():
+    return [[0.0, 2.0, 3.0], [4.0, 5.0, 0.0]]
+
+
+@bug("checkpoint_relu_dx", "dout times relu's value instead of its slope")
+def checkpoint_relu_dx_times_value():
+    return [[0.0, 0.0, 6.0], [0.0, 15.0, 0.0]]
+
+
+@bug("checkpoint_relu_dx", "the local derivative alone, without dout")
+def checkpoint_relu_dx_mask_only():
+    return [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+
+
+@bug("checkpoint_relu_dx", "transposed: 3 rows of 2")
+def checkpoint_relu_dx_transposed():
+    return [[0.0, 0.0], [0.0, 5.0], [3.0, 0.0]]
+
+
+@alternative("checkpoint_relu_dx", "a NumPy array of integers")
+def checkpoint_relu_dx_int_array():
+    return np.array([[0, 0, 3], [0, 5, 0]])
+
+
+@alternative("checkpoint_relu_dx", "a tuple of tuples")
+def checkpoint_relu_dx_tuples():
+    return ((0, 0.0, 3), (-0.0, 5, 0))
+
+
+# ---------------------------------------------------------------- checkpoint_sigmoid_dx
+
+@bug("checkpoint_sigmoid_dx", "the sigmoid applied twice: sigma(a)(1 - sigma(a)) with a = sigma(x)")
+def checkpoint_sigmoid_dx_twice():
+    a = 1 / (1 + np.exp(-np.array([[0.0, np.log(3.0)], [-np.log(3.0), np.log(4.0)]])))
+    s = 1 / (1 + np.exp(-a))
+    return (np.array([[2.0, 1.0], [4.0, 5.0]]) * s * (1 - s)).tolist()
+
+
+@bug("checkpoint_sigmoid_dx", "the local derivative alone, without dout")
+def checkpoint_sigmoid_dx_no_dout():
+    return [[0.25, 0.1875], [0.1875, 0.16]]
+
+
+@bug("checkpoint_sigmoid_dx", "dout times the output a instead of the derivative")
+def checkpoint_sigmoid_dx_times_output():
+    return [[1.0, 0.75], [1.0, 4.0]]
+
+
+@bug("checkpoint_sigmoid_dx", "sign flipped")
+def checkpoint_sigmoid_dx_sign():
+    return [[-0.5, -0.1875], [-0.75, -0.8]]
+
+
+@alternative("checkpoint_sigmoid_dx", "fractions computed in Python: 1/2, 3/16, 3/4, 4/5")
+def checkpoint_sigmoid_dx_fractions():
+    return [[1 / 2, 3 / 16], [3 / 4, 4 / 5]]
+
+
+# ---------------------------------------------------------------- checkpoint_tanh_dx
+
+@bug("checkpoint_tanh_dx", "1 - a instead of 1 - a^2")
+def checkpoint_tanh_dx_no_square():
+    return [[1.0, 0.8], [4.8, -0.2]]
+
+
+@bug("checkpoint_tanh_dx", "the derivative with the input x instead of the output a")
+def checkpoint_tanh_dx_input():
+    x = np.array([[0.0, np.log(2.0)], [-np.log(2.0), np.log(3.0)]])
+    return (np.array([[1.0, 2.0], [3.0, -1.0]]) * (1 - x**2)).tolist()
+
+
+@bug("checkpoint_tanh_dx", "the local derivative alone, without dout")
+def checkpoint_tanh_dx_no_dout():
+    return [[1.0, 0.64], [0.64, 0.36]]
+
+
+@bug("checkpoint_tanh_dx", "1 + a^2")
+def checkpoint_tanh_dx_plus():
+    return [[1.0, 2.72], [4.08, -1.64]]
+
+
+@alternative("checkpoint_tanh_dx", "a NumPy array computed from the fractions 16/25 and 9/25")
+def checkpoint_tanh_dx_array():
+    return np.array([[1.0, 2 * 16 / 25], [3 * 16 / 25, -9 / 25]])
+
+
+# ---------------------------------------------------------------- checkpoint_mlp_dW2 / dA1
+
+@bug("checkpoint_mlp_dW2", "transposed: dS^T A1")
+def checkpoint_mlp_dW2_transposed():
+    return [[1.25, 1.0], [-1.25, -1.0]]
+
+
+@bug("checkpoint_mlp_dW2", "the pre-activation Z1 instead of A1 = relu(Z1)")
+def checkpoint_mlp_dW2_preactivation():
+    return [[1.25, -1.25], [1.5, -1.5]]
+
+
+@bug("checkpoint_mlp_dW2", "divided by N again: dS already holds the 1/N")
+def checkpoint_mlp_dW2_double_mean():
+    return [[0.625, -0.625], [0.5, -0.5]]
+
+
+@bug("checkpoint_mlp_dW2", "sign flipped")
+def checkpoint_mlp_dW2_sign():
+    return [[-1.25, 1.25], [-1.0, 1.0]]
+
+
+@alternative("checkpoint_mlp_dW2", "exact fractions as a NumPy array: 5/4 and 1")
+def checkpoint_mlp_dW2_array():
+    return np.array([[5 / 4, -5 / 4], [1, -1]])
+
+
+@bug("checkpoint_mlp_dA1", "dS W2 without the transpose")
+def checkpoint_mlp_dA1_no_transpose():
+    return [[1.0, 0.5], [-0.5, -0.25]]
+
+
+@bug("checkpoint_mlp_dA1", "the ReLU mask applied: that is dZ1, not dA1")
+def checkpoint_mlp_dA1_masked():
+    return [[-0.5, -1.0], [0.25, 0.0]]
+
+
+@bug("checkpoint_mlp_dA1", "sign flipped")
+def checkpoint_mlp_dA1_sign():
+    return [[0.5, 1.0], [-0.25, -0.5]]
+
+
+@bug("checkpoint_mlp_dA1", "divided by N again")
+def checkpoint_mlp_dA1_double_mean():
+    return [[-0.25, -0.5], [0.125, 0.25]]
+
+
+@alternative("checkpoint_mlp_dA1", "a list of NumPy rows")
+def checkpoint_mlp_dA1_rows():
+    return [np.array([-0.5, -1.0]), np.array([0.25, 0.5])]
+
+
+# ---------------------------------------------------------------- checkpoint_weight_decay
+
+@bug("checkpoint_weight_decay", "penalty without the 1/2")
+def checkpoint_weight_decay_no_half():
+    return {"penalty": 1.425, "dW": [[0.3, -0.2], [-0.05, 0.7]], "db": [0.5, -0.5]}
+
+
+@bug("checkpoint_weight_decay", "gradient 2 lambda W: the 1/2 not cancelled")
+def checkpoint_weight_decay_twice():
+    return {"penalty": 0.7125, "dW": [[0.4, -0.4], [0.0, 1.0]], "db": [0.5, -0.5]}
+
+
+@bug("checkpoint_weight_decay", "gradient lambda/2 W")
+def checkpoint_weight_decay_half():
+    return {"penalty": 0.7125, "dW": [[0.25, -0.1], [-0.075, 0.55]], "db": [0.5, -0.5]}
+
+
+@bug("checkpoint_weight_decay", "the biases decayed too")
+def checkpoint_weight_decay_biases():
+    return {"penalty": 0.7125, "dW": [[0.3, -0.2], [-0.05, 0.7]], "db": [0.6, -0.6]}
+
+
+@bug("checkpoint_weight_decay", "the penalty's gradient forgotten")
+def checkpoint_weight_decay_forgotten():
+    return {"penalty": 0.7125, "dW": [[0.2, 0.0], [-0.1, 0.4]], "db": [0.5, -0.5]}
+
+
+@alternative("checkpoint_weight_decay", "NumPy values, computed from the definition")
+def checkpoint_weight_decay_computed():
+    W, lam = np.array([[1.0, -2.0], [0.5, 3.0]]), 0.1
+    return {"penalty": np.float64(lam / 2 * np.sum(W**2)),
+            "dW": np.array([[0.2, 0.0], [-0.1, 0.4]]) + lam * W, "db": np.array([0.5, -0.5])}
+
+
+# ---------------------------------------------------------------- checkpoint_softmax_steps
+
+_SOFTMAX_STEPS = {"log_probs": [[0.0, 0.0, -0.5], [-0.5, 0.0, 0.0]],
+                  "probs": [[0.0, 0.0, -0.8], [-4.0, 0.0, 0.0]],
+                  "sum_exps_inv": [[-0.8], [-0.8]],
+                  "sum_exps": [[0.3125], [0.3125]],
+                  "exps": [[0.3125, 0.3125, -0.1875], [-2.1875, 0.3125, 0.3125]]}
+
+
+@bug("checkpoint_softmax_steps", "no 1/N in dlog_probs (and so in everything after it)")
+def checkpoint_softmax_steps_sum():
+    return {key: (2 * np.array(value)).tolist() for key, value in _SOFTMAX_STEPS.items()}
+
+
+@bug("checkpoint_softmax_steps", "dexps without the path through sum_exps")
+def checkpoint_softmax_steps_one_path():
+    return {**_SOFTMAX_STEPS, "exps": [[0.0, 0.0, -0.5], [-2.5, 0.0, 0.0]]}
+
+
+@bug("checkpoint_softmax_steps", "dsum_exps = dsum_exps_inv: the derivative of 1/s forgotten")
+def checkpoint_softmax_steps_no_reciprocal():
+    return {**_SOFTMAX_STEPS, "sum_exps": [[-0.8], [-0.8]],
+            "exps": [[-0.8, -0.8, -1.3], [-3.3, -0.8, -0.8]]}
+
+
+@bug("checkpoint_softmax_steps", "dexps adds dsum_exps_inv instead of dsum_exps")
+def checkpoint_softmax_steps_wrong_path():
+    return {**_SOFTMAX_STEPS, "exps": [[-0.8, -0.8, -1.3], [-3.3, -0.8, -0.8]]}
+
+
+@bug("checkpoint_softmax_steps", "dprobs = dlog_probs * probs")
+def checkpoint_softmax_steps_times_p():
+    return {**_SOFTMAX_STEPS, "probs": [[0.0, 0.0, -0.3125], [-0.0625, 0.0, 0.0]]}
+
+
+@bug("checkpoint_softmax_steps", "dsum_exps_inv not summed over the row: shape (2, 3)")
+def checkpoint_softmax_steps_not_summed():
+    return {**_SOFTMAX_STEPS, "sum_exps_inv": [[0.0, 0.0, -0.8], [-0.8, 0.0, 0.0]]}
+
+
+@alternative("checkpoint_softmax_steps", "exact fractions as NumPy arrays (5/16, -3/16, -35/16)")
+def checkpoint_softmax_steps_fractions():
+    return {"log_probs": np.array([[0, 0, -1 / 2], [-1 / 2, 0, 0]]),
+            "probs": np.array([[0, 0, -4 / 5], [-4, 0, 0]]),
+            "sum_exps_inv": np.array([[-4 / 5], [-4 / 5]]),
+            "sum_exps": np.array([[5 / 16], [5 / 16]]),
+            "exps": np.array([[5 / 16, 5 / 16, -3 / 16], [-35 / 16, 5 / 16, 5 / 16]])}
+
+
+# ---------------------------------------------------------------- checkpoint_max_shift
+
+@bug("checkpoint_max_shift", "forgets the path through logit_max: dlogits = dshifted")
+def checkpoint_max_shift_no_max_path():
+    return {"shifted": [[1.0, 1.0, -1.0]], "logit_max": [[-1.0]], "logits": [[1.0, 1.0, -1.0]]}
+
+
+@bug("checkpoint_max_shift", "dlogit_max = 0, as if the path always cancelled")
+def checkpoint_max_shift_zero():
+    return {"shifted": [[1.0, 1.0, -1.0]], "logit_max": [[0.0]], "logits": [[1.0, 1.0, -1.0]]}
+
+
+@bug("checkpoint_max_shift", "dlogit_max with the wrong sign")
+def checkpoint_max_shift_sign():
+    return {"shifted": [[1.0, 1.0, -1.0]], "logit_max": [[1.0]], "logits": [[1.0, 2.0, -1.0]]}
+
+
+@bug("checkpoint_max_shift", "dlogit_max added to every entry of dlogits")
+def checkpoint_max_shift_broadcast():
+    return {"shifted": [[1.0, 1.0, -1.0]], "logit_max": [[-1.0]], "logits": [[0.0, 0.0, -2.0]]}
+
+
+@bug("checkpoint_max_shift", "dshifted = dexps: exp's local derivative forgotten")
+def checkpoint_max_shift_no_exp():
+    return {"shifted": [[4.0, 1.0, -2.0]], "logit_max": [[-3.0]], "logits": [[4.0, -2.0, -2.0]]}
+
+
+@alternative("checkpoint_max_shift", "NumPy arrays of integers")
+def checkpoint_max_shift_ints():
+    return {"shifted": np.array([[1, 1, -1]]), "logit_max": np.array([[-1]]),
+            "logits": np.array([[1, 0, -1]])}
+
+
+# ================================================================ backprop tensor by tensor
+# Each part receives the forward values (by name) and the gradients of the values after it.
+
+# ---------------------------------------------------------------- backward_through_loss
+
+@bug("backward_through_loss", "no 1/N: the gradient of the summed loss")
+def backward_through_loss_no_mean(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs[np.arange(len(y)), y] = -grads["loss"]
+    return {"log_probs": dlog_probs, "probs": dlog_probs / values["probs"]}
+
+
+@bug("backward_through_loss", "sign flipped: +1/N at the labels")
+def backward_through_loss_sign(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs[np.arange(len(y)), y] = grads["loss"] / len(y)
+    return {"log_probs": dlog_probs, "probs": dlog_probs / values["probs"]}
+
+
+@bug("backward_through_loss", "ignores the upstream grads['loss'] (assumes it is 1)")
+def backward_through_loss_ignores_upstream(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs[np.arange(len(y)), y] = -1.0 / len(y)
+    return {"log_probs": dlog_probs, "probs": dlog_probs / values["probs"]}
+
+
+@bug("backward_through_loss", "dprobs = dlog_probs * probs: the log's derivative upside down")
+def backward_through_loss_times_probs(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs[np.arange(len(y)), y] = -grads["loss"] / len(y)
+    return {"log_probs": dlog_probs, "probs": dlog_probs * values["probs"]}
+
+
+@bug("backward_through_loss", "-1/N on every entry, not only the label's")
+def backward_through_loss_every_entry(values, grads):
+    log_probs = values["log_probs"]
+    dlog_probs = np.full_like(log_probs, -grads["loss"] / len(values["y"]))
+    return {"log_probs": dlog_probs, "probs": dlog_probs / values["probs"]}
+
+
+@bug("backward_through_loss", "dlog_probs[:, y]: picks whole columns instead of one entry per row")
+def backward_through_loss_columns(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    dlog_probs = np.zeros_like(log_probs)
+    dlog_probs[:, y] = -grads["loss"] / len(y)
+    return {"log_probs": dlog_probs, "probs": dlog_probs / values["probs"]}
+
+
+@alternative("backward_through_loss", "one-hot rows from np.eye; 1/p as exp(-log_probs); extra keys kept")
+def backward_through_loss_one_hot(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    one_hot = np.eye(log_probs.shape[1], dtype=log_probs.dtype)[y]
+    dlog_probs = -grads["loss"] * one_hot / log_probs.shape[0]
+    return {**grads, "log_probs": dlog_probs, "probs": dlog_probs * np.exp(-log_probs)}
+
+
+@alternative("backward_through_loss", "np.add.at on a zero array")
+def backward_through_loss_add_at(values, grads):
+    log_probs, y = values["log_probs"], values["y"]
+    dlog_probs = np.zeros_like(log_probs)
+    np.add.at(dlog_probs, (np.arange(len(y)), y), -grads["loss"] / len(y))
+    return {"log_probs": dlog_probs, "probs": dlog_probs / values["probs"]}
+
+
+# ---------------------------------------------------------------- backward_through_normalization
+
+def _normalization(values, grads, *, sum_axis=True, reciprocal=True, sign=-1.0, both_paths=True,
+                   path_gradient="sum_exps"):
+    dprobs, exps = grads["probs"], values["exps"]
+    dinv = (dprobs * exps).sum(axis=1, keepdims=True) if sum_axis else dprobs * exps
+    dsum = sign * dinv / values["sum_exps"] ** 2 if reciprocal else dinv
+    dexps = dprobs * values["sum_exps_inv"]
+    if both_paths:
+        dexps = dexps + (dsum if path_gradient == "sum_exps" else dinv)
+    return {"sum_exps_inv": dinv, "sum_exps": dsum, "exps": dexps}
+
+
+@bug("backward_through_normalization", "forgets the path through sum_exps in dexps")
+def backward_through_normalization_one_path(values, grads):
+    return _normalization(values, grads, both_paths=False)
+
+
+@bug("backward_through_normalization", "dsum_exps = dsum_exps_inv: the derivative of 1/s forgotten")
+def backward_through_normalization_no_reciprocal(values, grads):
+    return _normalization(values, grads, reciprocal=False)
+
+
+@bug("backward_through_normalization", "dexps adds dsum_exps_inv instead of dsum_exps")
+def backward_through_normalization_wrong_path(values, grads):
+    return _normalization(values, grads, path_gradient="sum_exps_inv")
+
+
+@bug("backward_through_normalization", "missing broadcasting sum: dsum_exps_inv keeps shape (N, C)")
+def backward_through_normalization_no_sum(values, grads):
+    return _normalization(values, grads, sum_axis=False)
+
+
+@bug("backward_through_normalization", "d(1/s)/ds = +1/s^2")
+def backward_through_normalization_sign(values, grads):
+    return _normalization(values, grads, sign=1.0)
+
+
+@bug("backward_through_normalization", "dsum_exps_inv summed over the batch axis too")
+def backward_through_normalization_sum_all(values, grads):
+    result = _normalization(values, grads)
+    dinv = np.full_like(result["sum_exps_inv"], np.sum(grads["probs"] * values["exps"]))
+    return {**result, "sum_exps_inv": dinv}
+
+
+@alternative("backward_through_normalization", "einsum, -sum_exps_inv**2, and [:, None]")
+def backward_through_normalization_einsum(values, grads):
+    dprobs, exps, inv = grads["probs"], values["exps"], values["sum_exps_inv"]
+    dinv = np.einsum("nc,nc->n", dprobs, exps)[:, None]
+    dsum = -(inv ** 2) * dinv
+    return {"sum_exps_inv": dinv, "sum_exps": dsum, "exps": dprobs * inv + dsum}
+
+
+# ---------------------------------------------------------------- backward_through_max_shift
+
+def _max_shift(values, grads, *, exp_derivative=True, max_path="argmax", sign=-1.0, sum_axis=True):
+    dshifted = grads["exps"] * values["exps"] if exp_derivative else grads["exps"]
+    dmax = sign * (dshifted.sum(axis=1, keepdims=True) if sum_axis else dshifted)
+    logits = values["logits"]
+    dlogits = dshifted.copy()
+    if max_path == "argmax":
+        dlogits[np.arange(len(logits)), logits.argmax(axis=1)] += dmax[:, 0]
+    elif max_path == "every entry":
+        dlogits = dlogits + dmax
+    return {"shifted": dshifted, "logit_max": dmax, "logits": dlogits}
+
+
+@bug("backward_through_max_shift", "forgets the max-subtraction's path: dlogits = dshifted "
+                                   "(right for the loss only, where it sums to zero)")
+def backward_through_max_shift_no_max_path(values, grads):
+    return _max_shift(values, grads, max_path=None)
+
+
+@bug("backward_through_max_shift", "dlogit_max = +sum(dshifted): the minus sign lost")
+def backward_through_max_shift_sign(values, grads):
+    return _max_shift(values, grads, sign=1.0)
+
+
+@bug("backward_through_max_shift", "missing broadcasting sum: dlogit_max keeps shape (N, C)")
+def backward_through_max_shift_no_sum(values, grads):
+    result = _max_shift(values, grads, sum_axis=False, max_path=None)
+    return {**result, "logits": result["shifted"] + result["logit_max"]}
+
+
+@bug("backward_through_max_shift", "dlogit_max added to every entry of the row, not the argmax")
+def backward_through_max_shift_every_entry(values, grads):
+    return _max_shift(values, grads, max_path="every entry")
+
+
+@bug("backward_through_max_shift", "dshifted = dexps: exp's local derivative forgotten")
+def backward_through_max_shift_no_exp(values, grads):
+    return _max_shift(values, grads, exp_derivative=False)
+
+
+@bug("backward_through_max_shift", "dlogit_max treated as 0 (the max as a constant)")
+def backward_through_max_shift_constant_max(values, grads):
+    result = _max_shift(values, grads, max_path=None)
+    return {**result, "logit_max": np.zeros_like(values["logit_max"])}
+
+
+@alternative("backward_through_max_shift", "the max's path through a mask logits == logit_max")
+def backward_through_max_shift_mask(values, grads):
+    dshifted = grads["exps"] * values["exps"]
+    dmax = -np.sum(dshifted, axis=1, keepdims=True)
+    winner = (values["logits"] == values["logit_max"])
+    winner = (winner / winner.sum(axis=1, keepdims=True)).astype(dshifted.dtype)   # a tie split evenly
+    return {"shifted": dshifted, "logit_max": dmax, "logits": dshifted + winner * dmax}
+
+
+@alternative("backward_through_max_shift", "one-hot of the argmax from np.eye")
+def backward_through_max_shift_one_hot(values, grads):
+    dshifted = grads["exps"] * values["exps"]
+    dmax = -dshifted.sum(axis=1, keepdims=True)
+    logits = values["logits"]
+    one_hot = np.eye(logits.shape[1], dtype=logits.dtype)[logits.argmax(axis=1)]
+    return {"shifted": dshifted, "logit_max": dmax, "logits": dshifted + one_hot * dmax}
+
+
+# ---------------------------------------------------------------- backward_through_layers
+
+def _layers(values, grads, *, mask=lambda z: z > 0, first_mask=True, db_axis=0, dW3=None):
+    v, dlogits = values, grads["logits"]
+    dh2 = dlogits @ v["W3"].T
+    dz2 = dh2 * mask(v["z2"])
+    dh1 = dz2 @ v["W2"].T
+    dz1 = dh1 * mask(v["z1"]) if first_mask else dh1
+    return {"h2": dh2, "W3": v["h2"].T @ dlogits if dW3 is None else dW3(v, dlogits),
+            "b3": dlogits.sum(axis=db_axis), "z2": dz2, "h1": dh1, "W2": v["h1"].T @ dz2,
+            "b2": dz2.sum(axis=db_axis), "z1": dz1, "W1": v["x"].T @ dz1, "b1": dz1.sum(axis=db_axis)}
+
+
+@bug("backward_through_layers", "ReLU mask z >= 0: relu'(0) = 1 at exact zeros")
+def backward_through_layers_mask_at_zero(values, grads):
+    return _layers(values, grads, mask=lambda z: z >= 0)
+
+
+@bug("backward_through_layers", "forgets the first layer's ReLU: dz1 = dh1")
+def backward_through_layers_no_first_mask(values, grads):
+    return _layers(values, grads, first_mask=False)
+
+
+@bug("backward_through_layers", "multiplies by the activation value instead of the mask")
+def backward_through_layers_times_value(values, grads):
+    return _layers(values, grads, mask=lambda z: np.maximum(z, 0))
+
+
+@bug("backward_through_layers", "dW3 divided by N: the 1/N counted twice")
+def backward_through_layers_double_mean(values, grads):
+    return _layers(values, grads, dW3=lambda v, d: v["h2"].T @ d / len(d))
+
+
+@bug("backward_through_layers", "db summed over the wrong axis (over the units, not the batch)")
+def backward_through_layers_db_axis(values, grads):
+    return _layers(values, grads, db_axis=1)
+
+
+@bug("backward_through_layers", "dW3 with the pre-activation z2 instead of h2")
+def backward_through_layers_preactivation(values, grads):
+    return _layers(values, grads, dW3=lambda v, d: v["z2"].T @ d)
+
+
+@alternative("backward_through_layers", "masks from the activations (h > 0) and np.where; einsum for dW")
+def backward_through_layers_where(values, grads):
+    v, dlogits = values, grads["logits"]
+    dh2 = np.einsum("nc,hc->nh", dlogits, v["W3"])
+    dz2 = np.where(v["h2"] > 0, dh2, 0)
+    dh1 = dz2 @ v["W2"].T
+    dz1 = np.where(v["h1"] > 0, dh1, 0)
+    return {"h2": dh2, "W3": np.einsum("nh,nc->hc", v["h2"], dlogits), "b3": np.sum(dlogits, axis=0),
+            "z2": dz2, "h1": dh1, "W2": v["h1"].T @ dz2, "b2": np.sum(dz2, axis=0),
+            "z1": dz1, "W1": v["x"].T @ dz1, "b1": np.sum(dz1, axis=0)}

@@ -412,3 +412,125 @@ def init_mlp_two_passes(layer_sizes, init, rng, dtype=np.float32):
     params = {f"W{k}": W for k, W in enumerate(weights, 1)}
     params.update({f"b{k}": np.zeros(W.shape[1], dtype=dtype) for k, W in enumerate(weights, 1)})
     return params
+
+
+# ---------------------------------------------------------- checkpoint_preactivation_variance
+# n_in = 200 inputs of mean 0.5 and variance 0.75, weights of variance 0.004:
+# Var[z] = n_in E[h^2] Var[W] = 200 * (0.75 + 0.25) * 0.004 = 0.8
+
+@bug("checkpoint_preactivation_variance", "Var[h] in place of E[h^2] (the inputs are not centered)")
+def preactivation_var_h():
+    return 200 * 0.75 * 0.004
+
+
+@bug("checkpoint_preactivation_variance", "the sum over the n_in inputs forgotten")
+def preactivation_one_term():
+    return (0.75 + 0.5 ** 2) * 0.004
+
+
+@bug("checkpoint_preactivation_variance", "the standard deviation of W where its variance belongs")
+def preactivation_std_w():
+    return 200 * (0.75 + 0.5 ** 2) * 0.004 ** 0.5
+
+
+@bug("checkpoint_preactivation_variance", "the mean of h added instead of its square: Var[h] + E[h]")
+def preactivation_mean_not_squared():
+    return 200 * (0.75 + 0.5) * 0.004
+
+
+@bug("checkpoint_preactivation_variance", "a list of one number instead of the number")
+def preactivation_list():
+    return [0.8]
+
+
+@alternative("checkpoint_preactivation_variance", "the product written out as an expression")
+def preactivation_expression():
+    return 200 * (0.75 + 0.5 ** 2) * 0.004
+
+
+@alternative("checkpoint_preactivation_variance", "a 0-d NumPy array")
+def preactivation_array():
+    return np.array(0.8)
+
+
+# ------------------------------------------------------------------ checkpoint_xavier_scales
+# fan_in = 120, fan_out = 80: Var = 2 / 200 = 0.01, std 0.1, bound sqrt(0.03)
+
+@bug("checkpoint_xavier_scales", "[bound, std]: the order swapped")
+def xavier_scales_swapped():
+    return [0.03 ** 0.5, 0.1]
+
+
+@bug("checkpoint_xavier_scales", "He's variance 2 / fan_in for a tanh layer")
+def xavier_scales_he():
+    return [(2 / 120) ** 0.5, (6 / 120) ** 0.5]
+
+
+@bug("checkpoint_xavier_scales", "the factor 2 forgotten: Var = 1 / (fan_in + fan_out)")
+def xavier_scales_no_two():
+    return [(1 / 200) ** 0.5, (3 / 200) ** 0.5]
+
+
+@bug("checkpoint_xavier_scales", "the bound equal to the std (Var[U(-a, a)] taken as a^2)")
+def xavier_scales_bound_is_std():
+    return [0.1, 0.1]
+
+
+@bug("checkpoint_xavier_scales", "the square roots forgotten: the variances 0.01 and 0.03")
+def xavier_scales_no_sqrt():
+    return [0.01, 0.03]
+
+
+@bug("checkpoint_xavier_scales", "the bound rounded to three digits (0.173)")
+def xavier_scales_rounded():
+    return [0.1, 0.173]
+
+
+@alternative("checkpoint_xavier_scales", "math.sqrt of the exact fractions, as a tuple")
+def xavier_scales_math():
+    import math
+    return (math.sqrt(2 / (120 + 80)), math.sqrt(6 / (120 + 80)))
+
+
+@alternative("checkpoint_xavier_scales", "the bound to 8 digits, as a NumPy array")
+def xavier_scales_digits():
+    return np.array([0.1, 0.17320508])
+
+
+# ---------------------------------------------------------------------- checkpoint_he_scales
+# fan_in = 50 (fan_out = 200): Var = 2 / 50 = 0.04, std 0.2, bound sqrt(0.12)
+
+@bug("checkpoint_he_scales", "fan_out in place of fan_in")
+def he_scales_fan_out():
+    return [(2 / 200) ** 0.5, (6 / 200) ** 0.5]
+
+
+@bug("checkpoint_he_scales", "the factor 2 for ReLU forgotten")
+def he_scales_no_two():
+    return [(1 / 50) ** 0.5, (3 / 50) ** 0.5]
+
+
+@bug("checkpoint_he_scales", "the square roots forgotten")
+def he_scales_no_sqrt():
+    return [0.04, 0.12]
+
+
+@bug("checkpoint_he_scales", "Xavier's scale for these fans")
+def he_scales_xavier():
+    return [(2 / 250) ** 0.5, (6 / 250) ** 0.5]
+
+
+@bug("checkpoint_he_scales", "the bound from a = 3 Var (its square root forgotten)")
+def he_scales_bound_no_sqrt():
+    return [0.2, 0.12]
+
+
+@alternative("checkpoint_he_scales", "computed from the variance in NumPy")
+def he_scales_numpy():
+    variance = 2 / 50
+    return np.sqrt([variance, 3 * variance])
+
+
+@alternative("checkpoint_he_scales", "decimals with 7 significant digits")
+def he_scales_decimals():
+    return [0.2, 0.3464102]

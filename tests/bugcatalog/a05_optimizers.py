@@ -1,7 +1,10 @@
-"""Bug catalog for 05_optimizers: realistic wrong update rules, and valid alternatives.
+"""Bug catalog for 05_optimizers: realistic wrong update rules and hand-worked checkpoints, and
+valid alternatives.
 
-Every entry is a complete replacement for one graded rule ``rule(w, dw, config=None) ->
-(next_w, config)``. The bugs are the mistakes students make (and ones copied from well-known
+Every rule entry is a complete replacement for one graded rule ``rule(w, dw, config=None) ->
+(next_w, config)``; every checkpoint entry returns the numbers a student would enter, wrong in
+one step (a flipped sign, |g| for g**2, the bias correction forgotten, t off by one, ...) or
+right in another form (fractions, tuples, rounded to six digits). The bugs are the mistakes students make (and ones copied from well-known
 code without its safeguards); the alternatives are formulations that are mathematically the
 same rule and must keep full marks (PyTorch's momentum convention, the paper's Adam ordering
 with a rescaled epsilon, state kept as running products, ...).
@@ -636,3 +639,146 @@ def adam_running_products(w, dw, config=None):
     config.update(beta1_power=b1_t, beta2_power=b2_t, first_moment=m, second_moment=v)
     denominator = np.sqrt(v / (1 - b2_t)) + config["epsilon"]
     return w - (config["learning_rate"] / (1 - b1_t)) * m / denominator, config
+
+
+# ----------------------------------------------------------- checkpoint_momentum_steps
+# w_0 = 1, g = 2 at every step, learning rate 0.1, momentum 0.9: [[v_1, v_2, v_3], [w_1, w_2, w_3]]
+
+@bug("checkpoint_momentum_steps", "velocity sign convention flipped (v = mu v + lr g, w - v): "
+     "the weights are right, the velocities have the wrong sign")
+def checkpoint_momentum_sign_flipped():
+    return [[0.2, 0.38, 0.542], [0.8, 0.42, -0.122]]
+
+
+@bug("checkpoint_momentum_steps", "PyTorch's buffer (b = mu b + g) entered as the velocity")
+def checkpoint_momentum_torch_buffer():
+    return [[2.0, 3.8, 5.42], [0.8, 0.42, -0.122]]
+
+
+@bug("checkpoint_momentum_steps", "the velocity forgets its past: plain SGD steps")
+def checkpoint_momentum_no_memory():
+    return [[-0.2, -0.2, -0.2], [0.8, 0.6, 0.4]]
+
+
+@bug("checkpoint_momentum_steps", "w moved by the previous velocity (w_{t+1} = w_t + v_t)")
+def checkpoint_momentum_old_velocity():
+    return [[-0.2, -0.38, -0.542], [1.0, 0.8, 0.42]]
+
+
+@bug("checkpoint_momentum_steps", "one step behind: v_0..v_2 and w_0..w_2")
+def checkpoint_momentum_one_behind():
+    return [[0.0, -0.2, -0.38], [1.0, 0.8, 0.42]]
+
+
+@bug("checkpoint_momentum_steps", "the gradient step damped by (1 - mu)")
+def checkpoint_momentum_dampened():
+    return [[-0.02, -0.038, -0.0542], [0.98, 0.942, 0.8878]]
+
+
+@alternative("checkpoint_momentum_steps", "the same numbers as arithmetic on the given numbers, in a tuple")
+def checkpoint_momentum_as_arithmetic():
+    v1 = -0.1 * 2
+    v2 = 0.9 * v1 - 0.1 * 2
+    v3 = 0.9 * v2 - 0.1 * 2
+    return ((v1, v2, v3), (1 + v1, 1 + v1 + v2, 1 + v1 + v2 + v3))
+
+
+@alternative("checkpoint_momentum_steps", "a NumPy array of the numbers")
+def checkpoint_momentum_as_array():
+    return np.array([[-0.2, -0.38, -0.542], [0.8, 0.42, -0.122]])
+
+
+# ------------------------------------------------------------ checkpoint_rmsprop_cache
+# rho 0.9, lr 0.07, epsilon 0, g_1 = (2, -1), g_2 = (4, -2): [s_1, s_2, w_2 - w_1]
+
+@bug("checkpoint_rmsprop_cache", "|g| averaged instead of g**2")
+def checkpoint_rmsprop_abs():
+    return [[0.2, 0.1], [0.58, 0.29], [-0.367658, 0.259973]]
+
+
+@bug("checkpoint_rmsprop_cache", "decay_rate and 1 - decay_rate swapped")
+def checkpoint_rmsprop_swapped():
+    return [[3.6, 0.9], [14.76, 3.69], [-0.0728811, 0.0728811]]
+
+
+@bug("checkpoint_rmsprop_cache", "the second step divided by the old cache s_1")
+def checkpoint_rmsprop_old_cache():
+    return [[0.4, 0.1], [1.96, 0.49], [-0.442719, 0.442719]]
+
+
+@bug("checkpoint_rmsprop_cache", "the step divided by the cache, not its root")
+def checkpoint_rmsprop_no_root():
+    return [[0.4, 0.1], [1.96, 0.49], [-4 * 0.07 / 1.96, 2 * 0.07 / 0.49]]
+
+
+@bug("checkpoint_rmsprop_cache", "Adam's bias correction applied to the cache")
+def checkpoint_rmsprop_bias_corrected():
+    return [[4.0, 1.0], [1.96 / 0.19, 0.49 / 0.19], [-0.087178, 0.087178]]
+
+
+@bug("checkpoint_rmsprop_cache", "the cache forgot its past at step 2 (s_2 = (1 - rho) g_2**2)")
+def checkpoint_rmsprop_no_memory():
+    return [[0.4, 0.1], [1.6, 0.4], [-0.07 * 4 / math.sqrt(1.6), 0.07 * 2 / math.sqrt(0.4)]]
+
+
+@bug("checkpoint_rmsprop_cache", "the total move w_2 - w_0 instead of the second step")
+def checkpoint_rmsprop_total_move():
+    return [[0.4, 0.1], [1.96, 0.49],
+            [-0.2 - 0.07 * 2 / math.sqrt(0.4), 0.2 + 0.07 * 1 / math.sqrt(0.1)]]
+
+
+@alternative("checkpoint_rmsprop_cache", "the numbers as fractions and square roots written out")
+def checkpoint_rmsprop_as_arithmetic():
+    s1 = [0.1 * 2 ** 2, 0.1 * 1 ** 2]
+    s2 = [0.9 * s1[0] + 0.1 * 4 ** 2, 0.9 * s1[1] + 0.1 * 2 ** 2]
+    return [s1, s2, [-0.07 * 4 / math.sqrt(s2[0]), 0.07 * 2 / math.sqrt(s2[1])]]
+
+
+@alternative("checkpoint_rmsprop_cache", "six significant digits are enough (rounded by hand)")
+def checkpoint_rmsprop_rounded():
+    return [[0.400000, 0.100000], [1.96000, 0.490000], [-0.200000, 0.200000]]
+
+
+# --------------------------------------------------------------- checkpoint_adam_steps
+# w_0 = (0.5, -0.5), g_1 = (2, -1), g_2 = (-2, -1), lr 0.1, beta1 0.5, beta2 0.96, epsilon 0:
+# [w_1, m_hat_2, v_hat_2, w_2]
+
+@bug("checkpoint_adam_steps", "bias correction forgotten")
+def checkpoint_adam_no_correction():
+    return [[0.25, -0.25], [-0.5, -0.75], [0.3136, 0.0784], [0.339286, 0.0178571]]
+
+
+@bug("checkpoint_adam_steps", "t off by one (t = 2 at the first update)")
+def checkpoint_adam_t_ahead():
+    return [[0.406667, -0.406667], [-0.571429, -0.857143], [2.72071, 0.680178], [0.44131, -0.302736]]
+
+
+@bug("checkpoint_adam_steps", "|g| used for g**2 in the second moment")
+def checkpoint_adam_abs():
+    return [[0.5 - 0.1 * 2 / math.sqrt(2), -0.4], [-2 / 3, -1.0], [2.0, 1.0],
+            [0.5 - 0.1 * 2 / math.sqrt(2) + 0.1 * (2 / 3) / math.sqrt(2), -0.3]]
+
+
+@bug("checkpoint_adam_steps", "beta1 and beta2 swapped (step 1 still right)")
+def checkpoint_adam_swapped():
+    return [[0.4, -0.4], [-0.0032 / 0.0784, -1.0], [4.0, 1.0], [0.4 + 0.1 * 0.0032 / 0.0784 / 2, -0.3]]
+
+
+@bug("checkpoint_adam_steps", "the corrected moments of step 1 carried into step 2")
+def checkpoint_adam_kept_corrected():
+    return [[0.4, -0.4], [0.0, -4 / 3], [4 / 0.0784, 1 / 0.0784], [0.4, -0.362667]]
+
+
+@bug("checkpoint_adam_steps", "the second step started from w_0")
+def checkpoint_adam_from_w0():
+    return [[0.4, -0.4], [-2 / 3, -1.0], [4.0, 1.0], [0.5 + 0.1 / 3, -0.4]]
+
+
+@alternative("checkpoint_adam_steps", "the numbers as fractions written out, in tuples")
+def checkpoint_adam_as_fractions():
+    return ((2 / 5, -2 / 5), (-2 / 3, -1), (4, 1), (13 / 30, -3 / 10))
+
+
+@alternative("checkpoint_adam_steps", "six significant digits (rounded by hand)")
+def checkpoint_adam_rounded():
+    return [[0.4, -0.4], [-0.666667, -1.0], [4.0, 1.0], [0.433333, -0.3]]

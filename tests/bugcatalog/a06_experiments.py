@@ -1,4 +1,5 @@
-"""Bug catalog for 06_experiments: confusion_matrix, accuracy, precision_recall.
+"""Bug catalog for 06_experiments: confusion_matrix, accuracy, precision_recall, the two
+checkpoints, planted_bug_report and fixed_backward.
 
 Every bug must fail its test cell with a message naming the function; every alternative
 must pass every test cell of the notebook.
@@ -244,3 +245,237 @@ def precision_recall_errstate(y_true, y_pred, num_classes):
         precision = np.nan_to_num(tp / matrix.sum(axis=0))
         recall = np.nan_to_num(tp / matrix.sum(axis=1))
     return [precision, recall]
+
+
+# ----------------------------------------------------------- checkpoint_precision_recall
+# labels of the checkpoint: y_true = [0, 1, 1, 2, 2, 2, 0, 1], y_pred = [0, 1, 0, 1, 1, 1, 0, 1]
+
+@bug("checkpoint_precision_recall", "precision and recall swapped (row and column totals confused)")
+def checkpoint_precision_recall_swapped():
+    return [[1.0, 2 / 3, 0.0], [2 / 3, 2 / 5, 0.0]]
+
+
+@bug("checkpoint_precision_recall", "the never-predicted class gets precision 1 instead of 0")
+def checkpoint_precision_recall_undefined_one():
+    return [[2 / 3, 2 / 5, 1.0], [1.0, 2 / 3, 0.0]]
+
+
+@bug("checkpoint_precision_recall", "true positives divided by N = 8 for both")
+def checkpoint_precision_recall_over_n():
+    return [[2 / 8, 2 / 8, 0.0], [2 / 8, 2 / 8, 0.0]]
+
+
+@bug("checkpoint_precision_recall", "class 1's column total miscounted (4 instead of 5)")
+def checkpoint_precision_recall_miscounted():
+    return [[2 / 3, 2 / 4, 0.0], [1.0, 2 / 3, 0.0]]
+
+
+@bug("checkpoint_precision_recall", "rows and columns: a (3, 2) answer, one row per class")
+def checkpoint_precision_recall_per_class_rows():
+    return [[2 / 3, 1.0], [2 / 5, 2 / 3], [0.0, 0.0]]
+
+
+@alternative("checkpoint_precision_recall", "decimals rounded to six significant digits, as a tuple")
+def checkpoint_precision_recall_decimals():
+    return ((0.666667, 0.4, 0), (1, 0.666667, 0))
+
+
+@alternative("checkpoint_precision_recall", "a NumPy array from the hand-counted matrix")
+def checkpoint_precision_recall_array():
+    counts = np.array([[2, 0, 0], [1, 2, 0], [0, 3, 0]])
+    columns, rows = counts.sum(axis=0), counts.sum(axis=1)
+    precision = np.array([2 / 3, 2 / 5, 0.0]) if columns[2] == 0 else np.diag(counts) / columns
+    return np.stack([precision, np.diag(counts) / rows])
+
+
+# ---------------------------------------------------------------- planted_bug_report
+
+@bug("planted_bug_report", "the tanh bug placed in layer 1, the lowest wrong gradient")
+def planted_bug_report_lowest_layer():
+    return [{"layer": 3, "gradients": ["b3"], "mistake": "batch_scale"},
+            {"layer": 1, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
+
+
+@bug("planted_bug_report", "the tanh bug's reach: only layer 2's own gradients listed")
+def planted_bug_report_no_propagation():
+    return [{"layer": 3, "gradients": ["b3"], "mistake": "batch_scale"},
+            {"layer": 2, "gradients": ["W2", "b2"], "mistake": "activation_derivative"}]
+
+
+@bug("planted_bug_report", "the db3 bug called a sign mistake")
+def planted_bug_report_sign():
+    return [{"layer": 3, "gradients": ["b3"], "mistake": "sign"},
+            {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
+
+
+@bug("planted_bug_report", "the tanh bug called a layer_input mistake (the wrong array, read as the input)")
+def planted_bug_report_layer_input():
+    return [{"layer": 3, "gradients": ["b3"], "mistake": "batch_scale"},
+            {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "layer_input"}]
+
+
+@bug("planted_bug_report", "only the tanh bug reported")
+def planted_bug_report_one_bug():
+    return [{"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
+
+
+@bug("planted_bug_report", "every wrong gradient blamed on both bugs")
+def planted_bug_report_all_gradients():
+    wrong = ["W1", "b1", "W2", "b2", "b3"]
+    return [{"layer": 3, "gradients": wrong, "mistake": "batch_scale"},
+            {"layer": 2, "gradients": wrong, "mistake": "activation_derivative"}]
+
+
+@bug("planted_bug_report", "a mistake word outside the stated vocabulary")
+def planted_bug_report_free_text():
+    return [{"layer": 3, "gradients": ["b3"], "mistake": "mean instead of sum"},
+            {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
+
+
+@alternative("planted_bug_report", "the other order, tuples, and NumPy integers for the layers")
+def planted_bug_report_reordered():
+    return ({"mistake": "activation_derivative", "layer": np.int64(2), "gradients": ("b2", "W2", "b1", "W1")},
+            {"gradients": ("b3",), "layer": np.int64(3), "mistake": "batch_scale"})
+
+
+@alternative("planted_bug_report", "a single gradient name given as a string, plain ints")
+def planted_bug_report_string_gradient():
+    return [{"layer": 3, "gradients": "b3", "mistake": "batch_scale"},
+            {"layer": 2, "gradients": ["W2", "b2", "W1", "b1"], "mistake": "activation_derivative"}]
+
+
+# ---------------------------------------------------------------- checkpoint_tanh_layer
+# x = [[1, 2], [3, -1]], h = [[0.5, -0.2], [0, 0.8]], G = dL/dh = [[0.4, 1], [-2, 0.5]]
+
+@bug("checkpoint_tanh_layer", "the sigmoid's local derivative h (1 - h) used for the tanh")
+def checkpoint_tanh_layer_sigmoid_derivative():
+    dz = [[0.4 * 0.5 * 0.5, 1.0 * -0.2 * 1.2], [0.0, 0.5 * 0.8 * 0.2]]
+    dW = [[dz[0][0] + 3 * dz[1][0], dz[0][1] + 3 * dz[1][1]],
+          [2 * dz[0][0] - dz[1][0], 2 * dz[0][1] - dz[1][1]]]
+    return {"dz": dz, "dW": dW, "db": [dz[0][0] + dz[1][0], dz[0][1] + dz[1][1]]}
+
+
+@bug("checkpoint_tanh_layer", "the square missing from the tanh derivative: G (1 - h)")
+def checkpoint_tanh_layer_no_square():
+    dz = [[0.4 * 0.5, 1.0 * 1.2], [-2.0 * 1.0, 0.5 * 0.2]]
+    dW = [[dz[0][0] + 3 * dz[1][0], dz[0][1] + 3 * dz[1][1]],
+          [2 * dz[0][0] - dz[1][0], 2 * dz[0][1] - dz[1][1]]]
+    return {"dz": dz, "dW": dW, "db": [dz[0][0] + dz[1][0], dz[0][1] + dz[1][1]]}
+
+
+@bug("checkpoint_tanh_layer", "dW transposed (dz^T x)")
+def checkpoint_tanh_layer_transposed():
+    return {"dz": [[0.3, 0.96], [-2.0, 0.18]], "dW": [[-5.7, 2.6], [1.5, 1.74]], "db": [-1.7, 1.14]}
+
+
+@bug("checkpoint_tanh_layer", "db averaged over the batch (1/N twice)")
+def checkpoint_tanh_layer_db_mean():
+    return {"dz": [[0.3, 0.96], [-2.0, 0.18]], "dW": [[-5.7, 1.5], [2.6, 1.74]], "db": [-0.85, 0.57]}
+
+
+@bug("checkpoint_tanh_layer", "dW and db computed from G, skipping the tanh")
+def checkpoint_tanh_layer_skips_tanh():
+    return {"dz": [[0.3, 0.96], [-2.0, 0.18]], "dW": [[-5.6, 2.5], [2.8, 1.5]], "db": [-1.6, 1.5]}
+
+
+@bug("checkpoint_tanh_layer", "dz's sign flipped (h^2 - 1)")
+def checkpoint_tanh_layer_sign():
+    return {"dz": [[-0.3, -0.96], [2.0, -0.18]], "dW": [[5.7, -1.5], [-2.6, -1.74]], "db": [1.7, -1.14]}
+
+
+@alternative("checkpoint_tanh_layer", "written as the arithmetic of the hand derivation")
+def checkpoint_tanh_layer_arithmetic():
+    dz = [[0.4 * (1 - 0.5 ** 2), 1 * (1 - 0.2 ** 2)], [-2 * (1 - 0 ** 2), 0.5 * (1 - 0.8 ** 2)]]
+    return {"dz": dz,
+            "dW": [[1 * dz[0][0] + 3 * dz[1][0], 1 * dz[0][1] + 3 * dz[1][1]],
+                   [2 * dz[0][0] - 1 * dz[1][0], 2 * dz[0][1] - 1 * dz[1][1]]],
+            "db": (dz[0][0] + dz[1][0], dz[0][1] + dz[1][1])}
+
+
+@alternative("checkpoint_tanh_layer", "NumPy arrays, fractions as Python expressions")
+def checkpoint_tanh_layer_arrays():
+    return {"dz": np.array([[3 / 10, 24 / 25], [-2, 9 / 50]]),
+            "dW": np.array([[-57 / 10, 3 / 2], [13 / 5, 87 / 50]]),
+            "db": np.array([-17 / 10, 57 / 50])}
+
+
+# ----------------------------------------------------------------------- fixed_backward
+# the colleague's handover_backward has two wrong lines: db3 is a mean, dz2 uses 1 - z2**2
+
+def _backward(dlogits, cache, db3="sum", local="h2", in_place=False, dtype=None):
+    X, h1, z2, h2 = cache["X"], cache["h1"], cache["z2"], cache["h2"]
+    grads = {"W3": h2.T @ dlogits}
+    grads["b3"] = dlogits.sum(axis=0) if db3 == "sum" else dlogits.mean(axis=0)
+    dh2 = dlogits @ cache["W3"].T
+    if in_place:
+        h2 **= 2
+        dz2 = dh2 * (1 - h2)
+    else:
+        dz2 = dh2 * {"h2": 1 - h2 ** 2, "z2": 1 - z2 ** 2, "sigmoid": h2 * (1 - h2),
+                     "tanh_of_h2": 1 - np.tanh(h2) ** 2}[local]
+    grads["W2"], grads["b2"] = h1.T @ dz2, dz2.sum(axis=0)
+    dz1 = (dz2 @ cache["W2"].T) * h1 * (1 - h1)
+    grads["W1"], grads["b1"] = X.T @ dz1, dz1.sum(axis=0)
+    if dtype is not None:
+        grads = {k: v.astype(dtype) for k, v in grads.items()}
+    return grads
+
+
+@bug("fixed_backward", "the colleague's code unchanged (both wrong lines)")
+def fixed_backward_unchanged(dlogits, cache):
+    from coursekit.handover import handover_backward
+    return handover_backward(dlogits, cache)
+
+
+@bug("fixed_backward", "only db3 fixed: dz2 still uses 1 - z2**2")
+def fixed_backward_only_db3(dlogits, cache):
+    return _backward(dlogits, cache, db3="sum", local="z2")
+
+
+@bug("fixed_backward", "only the tanh derivative fixed: db3 still a mean")
+def fixed_backward_only_tanh(dlogits, cache):
+    return _backward(dlogits, cache, db3="mean", local="h2")
+
+
+@bug("fixed_backward", "tanh's derivative replaced by the sigmoid's h2 (1 - h2)")
+def fixed_backward_sigmoid_derivative(dlogits, cache):
+    return _backward(dlogits, cache, local="sigmoid")
+
+
+@bug("fixed_backward", "tanh applied twice: 1 - tanh(h2)**2")
+def fixed_backward_tanh_of_output(dlogits, cache):
+    return _backward(dlogits, cache, local="tanh_of_h2")
+
+
+@bug("fixed_backward", "squares the cached h2 in place (h2 **= 2)")
+def fixed_backward_in_place(dlogits, cache):
+    return _backward(dlogits, cache, in_place=True)
+
+
+@bug("fixed_backward", "returns float64 gradients for float32 inputs")
+def fixed_backward_float64(dlogits, cache):
+    return _backward(dlogits, cache, dtype=np.float64)
+
+
+@alternative("fixed_backward", "the tanh derivative recomputed from z2, and the bias sum as a product with ones")
+def fixed_backward_from_z2(dlogits, cache):
+    X, h1, z2, h2 = cache["X"], cache["h1"], cache["z2"], cache["h2"]
+    ones = np.ones(len(dlogits), dtype=dlogits.dtype)
+    dz2 = (dlogits @ cache["W3"].T) / np.cosh(z2) ** 2
+    dz1 = (dz2 @ cache["W2"].T) * h1 * (1 - h1)
+    return {"W1": X.T @ dz1, "b1": ones @ dz1, "W2": h1.T @ dz2, "b2": ones @ dz2,
+            "W3": h2.T @ dlogits, "b3": ones @ dlogits}
+
+
+@alternative("fixed_backward", "einsum for every product, layers in a loop")
+def fixed_backward_einsum(dlogits, cache):
+    inputs = {1: cache["X"], 2: cache["h1"], 3: cache["h2"]}
+    grads, delta = {}, dlogits
+    for layer in (3, 2, 1):
+        grads[f"W{layer}"] = np.einsum("nd,nm->dm", inputs[layer], delta)
+        grads[f"b{layer}"] = np.einsum("nm->m", delta)
+        if layer > 1:
+            upstream = np.einsum("nm,dm->nd", delta, cache[f"W{layer}"])
+            out = inputs[layer]
+            delta = upstream * (1 - out * out) if layer == 3 else upstream * out * (1 - out)
+    return grads

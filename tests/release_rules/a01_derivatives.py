@@ -16,6 +16,10 @@ LEAKS = {
         "(p - Y) / N", "(P - Y)/N", r"\frac{\partial \ell}{\partial z} = p - Y",
         "grad[np.arange(N), y] -= 1", r"p_j\,\big([j = k] - p_k\big)",
         r"\operatorname{diag}(p) - p\,p^\top"],
+    # the checkpoints' own numbers, as the solutions write them
+    "checkpoint_activation_grads": ["[3 / 16, 1 / 4, 3 / 16]", "[0.36, 1.0, 0.36]"],
+    "checkpoint_softmax_jacobian": ["[3 / 16, -1 / 16, -1 / 8]", "[-1 / 8, -1 / 8, 1 / 4]"],
+    "checkpoint_softmax_cross_entropy_grad": ["[1 / 8, 1 / 8, -1 / 4]", "[0.3, -0.4, 0.1]"],
 }
 # the checkpoints that prepare each BACKWARD function (each placed before it in the notebook)
 CHECKPOINTS = {
