@@ -59,6 +59,9 @@ class GraderConfig:
                                    "(tcp://HOST:8786; see autograder.grader.cluster)", metavar="ADDRESS")
     cluster: str | None = option("--cluster", None, "grade on a Dask LocalCluster started here: local:N "
                                  "(N worker processes)", metavar="local:N")
+    no_cgroups: bool = option("--no-cgroups", False, "do not use cgroups even where the host has them: "
+                              "limit a submission's memory and CPU time by polling /proc instead "
+                              "(the fallback of hosts without cgroups)")
 
     def __post_init__(self):
         for item in dataclasses.fields(self):

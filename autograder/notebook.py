@@ -10,6 +10,8 @@ functions (the top-level ``def``s of solution cells).
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import nbformat
@@ -23,6 +25,7 @@ __all__ = ["MAX_NOTEBOOK_BYTES", "Cell", "MalformedNotebook", "defined_functions
            "test_cells"]
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_NOTEBOOK_DEPTH = 64     # a notebook nests ~6 deep; JSON outputs may add some
 
 
 class MalformedNotebook(ValueError):
@@ -36,22 +39,59 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
 
 def notebook_bytes(path: str | Path) -> bytes:
     """The content of a file that may be a notebook (not empty, not too large)."""
+    return regular_file_bytes(path, MAX_NOTEBOOK_BYTES, MalformedNotebook)
+
+
+def regular_file_bytes(path: str | Path, limit: int, error_type: type = OSError) -> bytes:
+    """The bytes of ``path`` if it is a regular file (not a link, FIFO, device or folder) of
+    1 to ``limit`` bytes; else raises ``error_type`` saying why. It stats before it opens,
+    opens without following links or blocking, and checks again what it opened, so no path
+    can make the reader hang (a FIFO), read without end (/dev/zero) or fill memory."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = os.lstat(path)
     except OSError as error:
-        raise MalformedNotebook(f"{path.name}: cannot be read ({error.strerror})") from None
-    if not path.is_file():
-        raise MalformedNotebook(f"{path.name}: not a file (a folder?)")
-    if size == 0:
-        raise MalformedNotebook(f"{path.name}: the file is empty")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise MalformedNotebook(f"{path.name}: {size / 2**20:.0f} MB is larger than a notebook can be "
-                                f"({MAX_NOTEBOOK_BYTES // 2**20} MB)")
+        raise error_type(f"{path.name}: cannot be read ({error.strerror})") from None
+    why = _not_a_plain_file(info, limit)
+    if why:
+        raise error_type(f"{path.name}: {why}; it was not opened")
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
-        raise MalformedNotebook(f"{path.name}: cannot be read ({error.strerror})") from None
+        raise error_type(f"{path.name}: cannot be read ({error.strerror})") from None
+    try:
+        why = _not_a_plain_file(os.fstat(fd), limit)
+        if why:
+            raise error_type(f"{path.name}: {why}; it was not read")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise error_type(f"{path.name}: grew past {limit} bytes while it was read")
+            chunks.append(chunk)
+    except OSError as error:
+        raise error_type(f"{path.name}: cannot be read ({error.strerror})") from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _not_a_plain_file(info: os.stat_result, limit: int) -> str:
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link, not a notebook file"
+    if stat.S_ISDIR(info.st_mode):
+        return "not a file (a folder?)"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a FIFO, socket or device)"
+    if info.st_size == 0:
+        return "the file is empty"
+    if info.st_size > limit:
+        return (f"{info.st_size / 2**20:.0f} MB is larger than a notebook can be "
+                f"({limit // 2**20} MB)")
+    return ""
 
 
 def notebook_from_bytes(data: bytes, label: str = "notebook") -> nbformat.NotebookNode:
@@ -60,7 +100,24 @@ def notebook_from_bytes(data: bytes, label: str = "notebook") -> nbformat.Notebo
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise MalformedNotebook(f"{label}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise MalformedNotebook(f"{label}: its JSON is nested too deeply to be a notebook") from None
+    if _deeper_than(raw, MAX_NOTEBOOK_DEPTH):
+        raise MalformedNotebook(f"{label}: its JSON is nested more than {MAX_NOTEBOOK_DEPTH} levels "
+                                "deep; a notebook is not")
     return parse_notebook(raw, label)
+
+
+def _deeper_than(value, limit: int) -> bool:
+    """Whether JSON ``value`` nests lists/dicts more than ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def parse_notebook(raw, label: str = "notebook") -> nbformat.NotebookNode:

@@ -25,6 +25,7 @@ from .course import Course
 from .discovery import discover
 from .errors import GradingError
 from .pool import WorkerPool
+from .safety import printable
 from .reports import OutputFolder, load_result
 from .submission import Submission, SubmissionInput, SubmissionResult
 
@@ -93,7 +94,8 @@ def grade_class(config: GraderConfig, paths: Sequence[str] = (), *,
     progress: wraps the stream of results (a progress bar), given the number to grade.
     Raises ``GradingError`` when the batch cannot start.
     """
-    log = log or (lambda line: print(line, file=sys.stderr))
+    shown = log or (lambda line: print(line, file=sys.stderr))
+    log = lambda line: shown(printable(line))  # noqa: E731  (paths and names come from students)
     course = Course.at(config.course)
     out = output_folder(config, course)
     submissions, problems = discover(course, list(paths), config.assignment, config.fingerprint())
@@ -131,6 +133,12 @@ def grade_class(config: GraderConfig, paths: Sequence[str] = (), *,
 
 def _check_isolation(pool: Backend, config: GraderConfig, log: Callable[[str], None]) -> None:
     weak = [ready for ready in pool.isolation if not ready.get("strong")]
+    uncontained = [ready for ready in pool.isolation if ready.get("strong")
+                   and str(ready.get("limits", "")).startswith("no cgroups")]
+    if uncontained:
+        log(f"\nWARNING: {uncontained[0]['limits']}: a submission's memory and CPU time as a whole "
+            "are limited by polling its processes (a submission can overshoot its memory limit by "
+            "what it touches between two polls, 20 ms), its process count per sandbox uid.\n")
     if not weak:
         return
     reason = weak[0].get("reason")

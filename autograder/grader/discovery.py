@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from ..notebook import MalformedNotebook, nbgrader_cells, read_notebook
+from ..notebook import MAX_NOTEBOOK_BYTES, MalformedNotebook, nbgrader_cells, read_notebook, regular_file_bytes
 from .course import Course
 from .errors import GradingError
+from .safety import plain_name, printable, refused_id
 from .submission import Submission
 
 GRADER_VERSION = "1"
@@ -31,13 +32,19 @@ def discover(course: Course, paths: list[str], assignment: str | None = None,
                            f"(it has {', '.join(course.assignments()) or 'none'})")
 
     def add(student: str, name: str, notebook: str, path: Path) -> None:
+        refused = ""
+        if not plain_name(student):
+            refused = (f"the student id {printable(student)!r} (from {printable(path.name)}) is not a "
+                       "plain name (letters, digits and . _ - @ +); the submission was not opened")
+            problems.append(f"{printable(path)}: {refused}; its row is under {refused_id(student)}")
+            student = refused_id(student)
         key = (student, name, notebook)
         if key in found:
             problems.append(f"{path}: another submission of {notebook} by {student} for {name} "
                             f"was already found ({found[key].submission}); this one was skipped")
             return
         found[key] = Submission(str(path), student, name, notebook, str(course.source(name, notebook)),
-                                str(course.files_dir(name)))
+                                str(course.files_dir(name)), refused=refused)
 
     def add_tree(submitted: Path) -> None:
         for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
@@ -113,8 +120,8 @@ def _resume_key(job: Submission, fingerprint: str) -> str:
     for path in [job.source, job.submission, *sorted(str(p) for p in Path(job.files_dir).iterdir()
                                                      if p.is_file() and p.suffix != ".ipynb")]:
         digest.update(path.encode() if path == job.submission else Path(path).name.encode())
-        try:
-            digest.update(Path(path).read_bytes())
-        except OSError:
-            digest.update(b"<missing>")
+        try:   # never a plain read: the path may be a FIFO, a link to /dev/zero, 30 GB of holes
+            digest.update(regular_file_bytes(path, MAX_NOTEBOOK_BYTES))
+        except OSError as error:
+            digest.update(f"<refused: {error}>".encode())
     return digest.hexdigest()

@@ -12,6 +12,7 @@ grading of written answers), ``nbgrader export`` and ``nbgrader generate_feedbac
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -68,7 +69,8 @@ def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
         kind = classify(cell)
         mine = answers.get(grade_id)
         if kind.filled_by_student and mine is not None and mine.cell_type == cell.cell_type:
-            cell.source = mine.source
+            # formgrader renders markdown with its HTML: the student's must not run there
+            cell.source = mine.source if cell.cell_type == "code" else inert_markdown(mine.source)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if kind is Kind.TEST:
@@ -78,6 +80,14 @@ def autograded_notebook(release_nb, submission_nb, result: SubmissionResult):
             cells.append(nbformat.v4.new_code_cell(extra.source))
     nb.cells = cells
     return nb
+
+
+def inert_markdown(text: str) -> str:
+    """Student markdown with no live HTML: every ``<`` becomes ``&lt;`` (so no tag, script,
+    iframe or event handler survives, while math such as $a < b$ still reads the same) and
+    ``javascript:``/``data:`` link targets are defused."""
+    text = str(text).replace("<", "&lt;")
+    return re.sub(r"(?i)\]\(\s*(javascript|vbscript|data):", r"](unsafe-\1:", text)
 
 
 def _test_outputs(test) -> list:

@@ -15,6 +15,8 @@ import html
 import json
 from pathlib import Path
 
+from ..lms import spreadsheet_safe
+from .safety import printable
 from .submission import Submission, SubmissionResult, write_json
 
 
@@ -142,14 +144,14 @@ def write_csv(out: Path) -> Path:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         for r in sorted(all_results(out), key=lambda r: (r.assignment, r.student, r.notebook)):
-            writer.writerow({
+            writer.writerow({key: spreadsheet_safe(value) for key, value in {
                 "student": r.student, "assignment": r.assignment, "notebook": r.notebook,
                 "score": _points(r.score), "max_score": _points(r.max_score),
                 "tests_passed": sum(t.passed for t in r.tests), "tests_total": len(r.tests),
                 "manual_points_pending": _points(sum(a["max_points"] for a in r.manual)),
                 "status": r.status, "reason": r.reason, "isolation": r.isolation,
                 "seconds": f"{r.seconds:.2f}",
-            })
+            }.items()})
     return path
 
 
@@ -157,14 +159,14 @@ def summary_table(results: list[SubmissionResult]) -> str:
     rows = [("student", "assignment", "score", "tests", "status")]
     for r in sorted(results, key=lambda r: (r.assignment, r.student, r.notebook)):
         why = r.reason or (f"{len(r.notes)} note(s)" if r.notes else "")
-        rows.append((r.student, r.assignment if r.notebook == r.assignment else f"{r.assignment}/{r.notebook}",
+        rows.append((printable(r.student), r.assignment if r.notebook == r.assignment else f"{r.assignment}/{r.notebook}",
                      f"{_points(r.score)}/{_points(r.max_score)}",
                      f"{sum(t.passed for t in r.tests)}/{len(r.tests)}",
                      r.status + (f": {why}" if why else "")))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = []
     for k, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4][:90])
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + printable(row[4][:90]))
         if k == 0:
             lines.append("-" * (sum(widths) + 8 + 30))
     return "\n".join(lines)

@@ -39,6 +39,7 @@ class Submission:
     source: str              # path of the instructor's source notebook
     files_dir: str           # folder whose plain files the sandbox gets (provided.py, ...)
     key: str = ""            # resume key: hashes of the inputs and the grader's settings
+    refused: str = ""        # why discovery refused it unopened (e.g. a student id that is no name)
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -47,7 +48,7 @@ class Submission:
     def load(self) -> "SubmissionInput":
         """Read every file grading needs. A submission that must not or cannot be opened
         becomes an input with ``problem`` set (and no notebook), which grades as an error row."""
-        problem, content = _refused_path(self), None
+        problem, content = self.refused or _refused_path(self), None
         if not problem:
             try:
                 content = notebook_bytes(self.submission)
@@ -171,7 +172,7 @@ def grade_submission(item: SubmissionInput, sources: SourceCache, policy: Policy
     except MalformedNotebook as error:
         return failed_result(item, source_nb, str(error), time.perf_counter() - started)
     result = SubmissionResult(item.student, item.assignment, item.notebook, "graded",
-                              isolation="strong" if mode.strong else "weak", key=item.key)
+                              isolation=isolation_label(mode, policy), key=item.key)
     plan = build_plan(source_nb, submission_nb)
     policy.files = dict(item.files)
     outcome = SubmissionRunner(plan, graded_names, policy, mode, root_dir, shell_factory, config,
@@ -181,6 +182,16 @@ def grade_submission(item: SubmissionInput, sources: SourceCache, policy: Policy
     result.manual = _manual(plan.manual)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def isolation_label(mode: Mode, policy: Policy) -> str:
+    """"strong; limits: cgroup v1" and the like: the sandbox, then how the submission's
+    processes are limited together (a cgroup, or the /proc-polling fallback)."""
+    from ..sandbox.cgroups import detect
+
+    if not mode.strong:
+        return "weak"
+    return f"strong; limits: {detect(not policy.cgroups).describe()}"
 
 
 def _manual(cells: list[Cell]) -> list[dict]:

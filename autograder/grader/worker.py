@@ -103,7 +103,14 @@ class WarmGrader:
         config = self.config
         return Policy(memory_bytes=config.memory_bytes, cpu_seconds=config.cpu_seconds,
                       max_processes=config.max_processes, uid=config.uid(self.slot),
-                      readonly_paths=self.readonly_paths)
+                      readonly_paths=self.readonly_paths, cgroups=not config.no_cgroups)
+
+    @property
+    def limits(self) -> str:
+        """How this slot's sandboxes are limited as a whole ("cgroup v1", "no cgroups (...)")."""
+        from ..sandbox.cgroups import detect
+
+        return detect(self.config.no_cgroups).describe() if self.mode.strong else "per process only"
 
     def grade(self, item):
         """The ``SubmissionResult`` of one ``SubmissionInput``; never raises for the submission's sake."""
@@ -133,7 +140,8 @@ def main(argv: list[str]) -> int:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     grader = WarmGrader.start(GraderConfig.from_json(settings["config"]), int(settings["slot"]))
-    protocol.write(json.dumps({"ready": True, "strong": grader.mode.strong, "reason": grader.mode.reason}) + "\n")
+    protocol.write(json.dumps({"ready": True, "strong": grader.mode.strong, "reason": grader.mode.reason,
+                               "limits": grader.limits}) + "\n")
     for line in sys.stdin:
         if not grader.alive:
             print("the sandbox zygote died; this worker stops", file=sys.stderr)

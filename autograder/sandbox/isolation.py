@@ -36,13 +36,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..config import DEFAULTS
+from . import cgroups
+from .watchdog import CPU_EXIT, MEMORY_EXIT, Watchdog
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
+KEYCTL_JOIN_SESSION_KEYRING = 1
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
 DEVICES = ("null", "zero", "random", "urandom")
 HOME = "/home/student"
@@ -66,6 +70,7 @@ class Policy:
     files: dict[str, bytes] = field(default_factory=dict)
     uid: int = DEFAULTS.uid_base
     environment: dict[str, str] = field(default_factory=dict)
+    cgroups: bool = True          # False: the /proc-polling fallback even where cgroups exist
 
     def to_json(self) -> dict:
         """Everything but ``files`` (which travel as binary blobs beside it)."""
@@ -138,9 +143,10 @@ def probe() -> Mode:
     pid = os.fork()
     if pid == 0:
         os.close(read)
+        outer = (os.getuid(), os.getgid())
         ok = _libc.unshare(flags) == 0
         if ok and not root:
-            ok = _map_user()
+            ok = _map_user(outer)
         if ok:
             ok = _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
         os.write(write, b"1" if ok else str(ctypes.get_errno()).encode())
@@ -188,21 +194,29 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
         flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
         if mode.user_namespace:
             flags |= CLONE_NEWUSER
+        outer = (os.getuid(), os.getgid())
         _check(_libc.unshare(flags), "unshare")
-        if mode.user_namespace and not _map_user():
+        if mode.user_namespace and not _map_user(outer):
             raise OSError("cannot map the user namespace")
         alive_read, alive_write = os.pipe()   # EOF on alive_read: the monitor is gone
+        go_read, go_write = os.pipe()         # the monitor has put the child in its cgroup
         child = os.fork()
         if child:
             os.close(alive_read)
-            _monitor(child)
+            os.close(go_read)
+            _monitor(child, policy, go_write)
         os.close(alive_write)
+        os.close(go_write)
+        if os.read(go_read, 1) != b"1":
+            os._exit(70)   # the monitor could not contain this process
+        os.close(go_read)
+        _build_root(policy, root_dir, mode)
+        _drop_privileges(policy, mode, root_dir)
+        # Armed last: every credential change (setuid, a new user namespace) clears it.
         set_parent_death_signal()
         if select.select([alive_read], [], [], 0)[0]:
             os._exit(1)   # the monitor died before the death signal was armed
         os.close(alive_read)
-        _build_root(policy, root_dir, mode)
-        _drop_privileges(policy, mode)
         _finish_and_run(policy, target, keep_fds, limits)
     except BaseException as error:  # never return into the worker's code
         try:
@@ -230,24 +244,58 @@ def describe_exit(status: int) -> str:
             return f"was ended by signal {number}"
     if code == 70:
         return "could not be started (sandbox set-up failed)"
+    if code == MEMORY_EXIT:
+        return ("was killed: its processes together used more than its memory limit "
+                "(the limit is for the whole submission)")
+    if code == CPU_EXIT:
+        return ("was stopped: its processes together used up its CPU-time limit "
+                "(the limit is for the whole submission)")
     return f"exited with status {code} (sys.exit, os._exit or a crash)"
 
 
 # ---------------------------------------------------------------------- the steps
 
-def _monitor(child: int) -> None:
-    """Wait for the sandboxed process and exit with its status; never returns."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    while True:
+def _monitor(child: int, policy: Policy, go_write: int) -> None:
+    """Contain the sandboxed process (process 1 of its PID namespace) and exit with its
+    status; never returns. It puts the child in the sandbox's cgroups (where the host has
+    them) before letting it run, watches the memory and CPU time of the submission as a whole
+    (``watchdog``), and on SIGTERM (``Sandbox.stop``) or a limit kills the child: the kernel
+    then kills every process of the namespace, however it was started (setsid, double fork,
+    signals ignored). The cgroup is emptied and removed before the monitor exits."""
+    controllers = cgroups.detect(not policy.cgroups)
+    group = None
+    try:
+        if controllers.version != "none":
+            group = cgroups.Group.create(controllers, cgroups.group_id(policy.uid, os.getpid()),
+                                         policy.memory_bytes, policy.max_processes)
+            group.add(child)
+        os.write(go_write, b"1")
+    except OSError as error:
+        os.write(2, f"sandbox set-up failed: {error}\n".encode())
+        os.kill(child, signal.SIGKILL)
+    os.close(go_write)
+
+    def end_child(*_):
         try:
-            _, status = os.waitpid(child, 0)
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    signal.signal(signal.SIGTERM, end_child)
+    watch = Watchdog(child, policy.memory_bytes, policy.cpu_seconds, group)
+    pidfd = os.pidfd_open(child)
+    verdict = None
+    while verdict is None:
+        if select.select([pidfd], [], [], watch.poll_seconds)[0]:
             break
-        except ChildProcessError:
-            os._exit(70)
-        except InterruptedError:
-            continue
+        verdict = watch.check()
+    if verdict is not None:
+        end_child()
+    status = os.waitpid(child, 0)[1]
+    if group is not None:
+        group.destroy()
     code = os.waitstatus_to_exitcode(status)
-    os._exit(128 - code if code < 0 else min(code, 255))
+    os._exit(verdict or (128 - code if code < 0 else min(code, 255)))
 
 
 def _build_root(policy: Policy, root_dir: str, mode: Mode) -> None:
@@ -289,8 +337,6 @@ def _build_root(policy: Policy, root_dir: str, mode: Mode) -> None:
             for filename in filenames:
                 os.chown(os.path.join(dirpath, filename), policy.uid, policy.uid)
     os.chmod(home, 0o700)
-    os.chroot(root)
-    os.chdir(HOME)
 
 
 def _bind_readonly(source: str, target: str) -> None:
@@ -303,18 +349,46 @@ def _bind_readonly(source: str, target: str) -> None:
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def _drop_privileges(policy: Policy, mode: Mode) -> None:
-    if mode.user_namespace:
-        last = int(Path("/proc/sys/kernel/cap_last_cap").read_text()) if os.path.exists(
-            "/proc/sys/kernel/cap_last_cap") else 40
-        for capability in range(last + 1):
-            _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
-        _clear_capabilities()
-    else:
+def _drop_privileges(policy: Policy, mode: Mode, root_dir: str) -> None:
+    """Become the sandbox uid (as root) in a user namespace of its own, with a session
+    keyring of its own, chroot into the new root and give up every capability.
+
+    The fresh user namespace (an identity map of the sandbox uid) is what keeps kernel
+    objects keyed by uid from one submission to the next: the user and user-session keyrings
+    and the persistent keyring belong to a user namespace (Linux >= 5.3), and die with it."""
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text()) if os.path.exists(
+        "/proc/sys/kernel/cap_last_cap") else 40
+    # Opened while still root: the sandbox uid may not be able to walk to it (a 0700 /tmp/...).
+    new_root = os.open(root_dir.rstrip("/") or "/", os.O_RDONLY | os.O_DIRECTORY)
+    if not mode.user_namespace:
         os.setgroups([])
         os.setresgid(policy.uid, policy.uid, policy.uid)
         os.setresuid(policy.uid, policy.uid, policy.uid)
+        # Unprivileged now; chroot is still to come (unshare refuses CLONE_NEWUSER in a
+        # chroot). The uid change made /proc/self root's: dumpable again, to write its maps.
+        _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+        _check(_libc.unshare(CLONE_NEWUSER), "unshare(user namespace)")
+        if not _map_user((policy.uid, policy.uid), as_self=True):
+            raise OSError("cannot map the sandbox's user namespace")
+        _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
+    _join_fresh_session_keyring()
+    os.fchdir(new_root)
+    os.close(new_root)
+    os.chroot(".")
+    os.chdir(HOME)
+    for capability in range(last + 1):
+        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    _clear_capabilities()
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _join_fresh_session_keyring() -> None:
+    """A new anonymous session keyring: none of the zygote's (shared by every sandbox)."""
+    if SYS_KEYCTL is not None:
+        if _libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None, 0, 0, 0) < 0:
+            errno = ctypes.get_errno()
+            if errno != 38:   # ENOSYS: a kernel without keys
+                raise OSError(errno, f"keyctl(join session keyring): {os.strerror(errno)}")
 
 
 def _clear_capabilities() -> None:
@@ -408,13 +482,18 @@ def _current_address_space() -> int:
     return 64 * 2**30  # unknown: no practical address-space limit beyond memory_bytes
 
 
-def _map_user() -> bool:
-    uid, gid = os.getuid(), os.getgid()
+def _map_user(outer: tuple[int, int], as_self: bool = False) -> bool:
+    """Map ``outer`` (the caller's uid and gid *before* it unshared: after, they read as the
+    overflow id) into its new user namespace: as root of the namespace, or (``as_self``) as
+    themselves, so a sandbox uid stays the same uid inside."""
+    uid, gid = outer
+    inner_uid, inner_gid = (uid, gid) if as_self else (0, 0)
     try:
         Path("/proc/self/setgroups").write_text("deny")
-        Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-        Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
-    except OSError:
+        Path("/proc/self/uid_map").write_text(f"{inner_uid} {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"{inner_gid} {gid} 1")
+    except OSError as error:
+        os.write(2, f"mapping the user namespace: {error}\n".encode())
         return False
     return True
 

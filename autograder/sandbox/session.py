@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from . import cgroups
 from .agent import Agent
 from .channel import Channel, ChannelClosed, ChannelTimeout, ProtocolError
 from .isolation import Mode, Policy, describe_exit, spawn, wait_for_exit
@@ -138,11 +139,22 @@ class Sandbox:
                     pass
                 status = self._wait(timeout=2.0)
             if status is None:
+                # The monitor kills process 1 of the sandbox's PID namespace, which takes every
+                # process of the namespace with it (setsid and double forks included).
+                try:
+                    os.kill(self.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                status = self._wait(timeout=2.0)
+            if status is None:
                 try:
                     os.killpg(self.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
                 status = self._wait(timeout=None)
+            # The monitor removes the sandbox's cgroup; if it was killed first, do it here.
+            cgroups.Group.at(cgroups.detect(not self.policy.cgroups),
+                             cgroups.group_id(self.policy.uid, self.pid)).destroy()
             self.exit_reason = reason or describe_exit(status)
             self.pid = None
             self.channel.sock.close()
