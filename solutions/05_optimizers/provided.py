@@ -62,7 +62,7 @@ def relu_backward(dout, cache):
     """Backward pass of relu_forward.
 
     dout: dL/d(out), shaped like x. cache: from relu_forward.
-    Returns dx shaped like x: dout where x > 0 and 0 where x <= 0 (relu'(0) = 0).
+    Returns dx = dL/dx, shaped like x, with dout's dtype; relu'(0) = 0.
     """
     out = cache
     return dout * (out > 0)
@@ -79,7 +79,7 @@ def sigmoid_forward(x):
 
 
 def sigmoid_backward(dout, cache):
-    """Backward pass of sigmoid_forward: dout shaped like x -> dx shaped like x."""
+    """Backward pass of sigmoid_forward: dout shaped like x -> dx shaped like x (dout's dtype)."""
     out = cache
     return dout * out * (1 - out)
 
@@ -91,7 +91,7 @@ def tanh_forward(x):
 
 
 def tanh_backward(dout, cache):
-    """Backward pass of tanh_forward: dout shaped like x -> dx shaped like x."""
+    """Backward pass of tanh_forward: dout shaped like x -> dx shaped like x (dout's dtype)."""
     out = cache
     return dout * (1 - out * out)
 
@@ -169,18 +169,21 @@ def init_mlp(layer_sizes, init, rng, dtype=np.float32):
 
 
 def xavier_uniform(fan_in, fan_out, rng):
-    """Glorot uniform: W_ij ~ U(-a, a) i.i.d. with a = sqrt(6 / (fan_in + fan_out)).
+    """Xavier (Glorot) uniform: W_ij ~ U(-a, a) i.i.d., with the bound a that gives Xavier's
+    variance (your derivations 4.3 and 4.4).
 
-    rng: np.random.Generator, the only source of randomness.
-    Returns W: float64 (fan_in, fan_out), with variance 2 / (fan_in + fan_out).
+    fan_in, fan_out: ints >= 1. rng: np.random.Generator, the only source of randomness.
+    Returns W: float64 (fan_in, fan_out).
     """
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
 def he_normal(fan_in, fan_out, rng):
-    """He (Kaiming) normal: W_ij ~ N(0, 2 / fan_in) i.i.d. (that is the variance).
+    """He (Kaiming) normal: W_ij ~ N(0, sigma^2) i.i.d., with the sigma that gives He's variance
+    for ReLU (your derivations 4.1 and 4.4).
 
-    rng: np.random.Generator, the only source of randomness. Returns W: float64 (fan_in, fan_out).
+    fan_in, fan_out: ints >= 1. rng: np.random.Generator, the only source of randomness.
+    Returns W: float64 (fan_in, fan_out).
     """
     return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
