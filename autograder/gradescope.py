@@ -239,11 +239,11 @@ def _choose(found: list[Path], notebooks: list[str]) -> tuple[dict[str, Path], l
 
 def cells_with_hidden_tests(source_notebook: Path) -> set[str]:
     """The grade ids of the test cells of a source notebook that have hidden checks."""
-    from .cells import Kind
+    from .cells import Kind, split_hidden_tests
     from .notebook import nbgrader_cells, read_notebook
 
     return {c.grade_id for c in nbgrader_cells(read_notebook(source_notebook))
-            if c.kind is Kind.TEST and "BEGIN HIDDEN TESTS" in c.source}
+            if c.kind is Kind.TEST and split_hidden_tests(c.source)[1] is not None}
 
 
 def markdown_block(text: str) -> str:
