@@ -95,14 +95,14 @@ def check_normal(W, std: float, *, name: str, mistakes: Mistakes = (), output: s
                  mistakes=mistakes, to_bound=None)
     from scipy import stats
     _check_ks(x, stats.norm(0.0, std).cdf, name, output, described,
-              other="a uniform U(-a, a) with the same variance (a = sqrt(3) * std)")
+              other="a uniform U(-a, a) with the same variance")
 
 
 def check_uniform(W, bound: float, *, name: str, mistakes: Mistakes = (), output: str = "W") -> None:
     """The entries of ``W`` are i.i.d. U(-bound, bound).
 
     mistakes: ``(bound_if_wrong, explanation)`` pairs, matched against the bound that the
-    sample's standard deviation implies (a = sqrt(3) * std).
+    sample's standard deviation implies.
     """
     x = _sample(W, name, output)
     _check_distinct(W, name, output)

@@ -69,7 +69,7 @@ def _factor_hint(c: float, batch_size: int | None) -> str:
         return abs(c - value) <= 1e-6 * max(1.0, abs(value))
 
     if near(-1):
-        return "the sign is flipped: check the direction of a subtraction (p - y, not y - p) or a minus sign in the derivative"
+        return "the sign is flipped: check the direction of a subtraction or a minus sign in the derivative"
     if batch_size and batch_size > 1:
         if near(batch_size):
             return (f"your values are {batch_size} times too large, and {batch_size} is the batch size: "

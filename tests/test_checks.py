@@ -108,7 +108,7 @@ def test_custom_hint_is_added_to_a_value_failure():
 @pytest.mark.parametrize("factor, batch_size, expected_hint", [
     (4.0, 4, "your values are 4 times too large, and 4 is the batch size"),
     (0.25, 4, "your values are 4 times too small, and 4 is the batch size: did you average over the batch twice"),
-    (-1.0, 4, "the sign is flipped: check the direction of a subtraction (p - y, not y - p)"),
+    (-1.0, 4, "the sign is flipped: check the direction of a subtraction or a minus sign"),
     (-1.0, None, "the sign is flipped"),
     (-4.0, 4, "the sign is flipped and the scale is off by the batch size"),
     (-0.25, 4, "the sign is flipped and the scale is off by the batch size"),

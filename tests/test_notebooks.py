@@ -316,6 +316,17 @@ def test_test_cells_have_a_visible_and_a_hidden_part(name):
         assert "ck." in visible, f"{name}: {c.grade_id} has no visible check before its hidden tests"
 
 
+MAX_TEST_CELL_LINES = 80  # a harness belongs in an autograder module; a cell holds its cases
+
+
+@by_name
+def test_test_cells_are_short_enough_to_read(name):
+    long = {c.grade_id: c.source.count("\n") + 1 for c in test_cells(source_notebook(name))
+            if c.source.count("\n") + 1 > MAX_TEST_CELL_LINES}
+    assert not long, (f"{name}: test cells over {MAX_TEST_CELL_LINES} lines (move the harness into an "
+                      f"autograder module): {long}")
+
+
 @by_name
 def test_test_cells_import_what_they_use(name):
     """Self-contained: only this notebook's graded functions may come from outside the cell;
