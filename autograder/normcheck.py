@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .checks import CheckFailure, as_array, call, check_close, check_dtype, check_shape, fail
+from .checks import CheckFailure, as_array, call, check_close, check_dtype, check_shape, default_rtol, fail
 
 __all__ = [
     "backward_hint", "check_answer_shapes", "check_batchnorm_backward", "check_drop_fraction",
@@ -177,6 +177,23 @@ def random_features(rng: np.random.Generator, N: int, D: int, *, tiny: bool = Fa
     gamma = rng.uniform(0.5, 2.0, size=D) * rng.choice([-1.0, 1.0], size=D)
     beta = rng.standard_normal(D)
     return x, gamma, beta, rng.standard_normal((N, D))
+
+
+def centring_rtol(x) -> float:
+    """The tolerance for a normalized output of ``x`` (N, D) computed in x's dtype.
+
+    Centring a feature whose mean is far from 0 next to its spread loses digits to
+    cancellation, in any correct order of operations: the mean's rounding error,
+    eps * |x|, becomes a relative error of eps * |x| / std in x - mean (seen: 1.1e-4 in
+    float32 for a feature of mean 1.8 and std 1e-3). So the tolerance is ``default_rtol``
+    widened to 8 eps max|x| / std. The one-pass variance E[x^2] - E[x]^2 loses
+    eps * (|x| / std)^2, which this still rejects.
+    """
+    x = np.asarray(x)
+    x64 = x.astype(np.float64)
+    std = x64.std(axis=0)
+    amplification = float(np.max(np.max(np.abs(x64), axis=0) / np.where(std > 0, std, np.inf)))
+    return max(default_rtol(x.dtype), 8 * float(np.finfo(x.dtype).eps) * max(1.0, amplification))
 
 
 def random_network(rng: np.random.Generator, depth: int, N: int, *, norm=None, D=None,

@@ -146,3 +146,35 @@ def test_relative_error_of_empty_arrays_and_scalars():
 def test_relative_error_compares_in_float64():
     a = np.float32(1.0) + np.float32(1e-7)  # representable in float32
     assert relative_error(np.array([a], dtype=np.float32), np.array([1.0])) > 0
+
+
+# --- a correct gradient of a very curved function: Richardson's extrapolation -------------
+
+def wiggly(x):
+    """f(x) = sum(sin(300 x)): the third derivative 2.7e7 cos puts the centered difference's
+    truncation error, h^2 f'''/6, at 1.5e-6 of the gradient: over the 1e-6 checks allow."""
+    return float(np.sum(np.sin(300 * x)))
+
+
+def test_refined_gradient_removes_the_truncation_error_of_centered_differences():
+    from autograder.gradcheck import refined_gradient
+    x = np.array([0.001, 0.2, -0.4])
+    exact = 300 * np.cos(300 * x)
+    coarse = numerical_gradient(wiggly, x)
+    assert relative_error(coarse, exact) > 1e-6          # the case the refinement exists for
+    assert relative_error(refined_gradient(wiggly, x, coarse), exact) < 1e-9
+
+
+def test_gradient_checks_pass_a_correct_curved_gradient_and_still_fail_a_wrong_one():
+    from autograder import checks as ck
+    x = np.array([0.001, 0.2, -0.4])
+    exact = 300 * np.cos(300 * x)
+    ck.check_gradient(wiggly, x, exact, name="f")
+    ck.check_gradients(lambda x, y: wiggly(x) + wiggly(y), {"x": x, "y": -x},
+                       {"x": exact, "y": exact}, name="f")
+    for wrong in (exact * (1 + 1e-5), exact + 1e-3 * np.array([0, 1, 0])):
+        with pytest.raises(ck.CheckFailure, match="is wrong"):
+            ck.check_gradient(wiggly, x, wrong, name="f")
+        with pytest.raises(ck.CheckFailure, match="the gradient dy is wrong"):
+            ck.check_gradients(lambda x, y: wiggly(x) + wiggly(y), {"x": x, "y": -x},
+                               {"x": exact, "y": wrong}, name="f")

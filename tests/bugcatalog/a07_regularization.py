@@ -200,7 +200,7 @@ def checkpoint_dropout_fractions():
 
 def _bn(x, gamma, beta, state, train, momentum, eps, *, unbiased_norm=False, eps_outside=False,
         update_in_eval=False, never_update=False, reversed_momentum=False, biased_running=False,
-        replace=False, axis=0, no_n1_check=False, running_in_train=False):
+        replace=False, axis=0, no_n1_check=False, running_in_train=False, one_pass=False):
     """The solution's batch norm with one switch per mistake."""
     N, D = x.shape
     if state is None:
@@ -209,6 +209,8 @@ def _bn(x, gamma, beta, state, train, momentum, eps, *, unbiased_norm=False, eps
     mean = x.mean(axis=axis, keepdims=axis == 1)
     centred = x - mean
     var = (centred * centred).mean(axis=axis, keepdims=axis == 1)
+    if one_pass:
+        var = (x * x).mean(axis=axis, keepdims=axis == 1) - mean * mean
     if train and N < 2 and not no_n1_check:
         raise ValueError("N >= 2 in training")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -243,6 +245,12 @@ def batchnorm_forward_unbiased(x, gamma, beta, state, train, momentum=0.9, eps=1
 @bug("batchnorm_forward", "eps outside the square root: 1 / (sqrt(var) + eps)")
 def batchnorm_forward_eps_outside(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, eps_outside=True)
+
+
+@bug("batchnorm_forward", "one-pass variance E[x^2] - E[x]^2: cancels in float32 for a mean far "
+     "from 0 next to the spread")
+def batchnorm_forward_one_pass_variance(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
+    return _bn(x, gamma, beta, state, train, momentum, eps, one_pass=True)
 
 
 @bug("batchnorm_forward", "running statistics also updated in eval mode")
