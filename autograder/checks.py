@@ -122,10 +122,14 @@ def check_dtype(got, dtype, *, name: str, output: str = "the result") -> None:
 
 
 def check_close(got, expected, *, name: str, output: str = "the result", rtol: float | None = None,
-                atol: float = 0.0, batch_size: int | None = None, hint: str | None = None) -> None:
+                atol: float = 0.0, batch_size: int | None = None, hint: str | None = None,
+                product: bool = False) -> None:
     """``got`` matches ``expected`` in shape and to ``relative_error <= rtol`` (plus ``atol``).
 
-    rtol defaults to ``default_rtol`` of the less precise of the two dtypes.
+    rtol defaults to ``default_rtol`` of the less precise of the two dtypes. A failure gives
+    the caller's ``hint`` first (it knows what this output is about), then a generic one from
+    ``hints.value_hint`` where its precondition holds (``product``: the output comes from a
+    matrix product, so a transpose is a possible mistake).
     """
     got = as_array(got, name, output)
     expected = np.asarray(expected)
@@ -147,13 +151,13 @@ def check_close(got, expected, *, name: str, output: str = "the result", rtol: f
     if worst_abs <= rtol * scale + atol:
         return
     index = np.unravel_index(int(np.argmax(np.abs(got64 - expected64))), got.shape)
-    known = hints.value_hint(got64, expected64, batch_size)
+    known = hints.value_hint(got64, expected64, batch_size, product=product)
     lines = [
         f"{name}: {output} is wrong (shape {got.shape}).",
         f"  worst element at index {_index(index)}: expected {expected64[index]:.6g}, got {got64[index]:.6g}",
         f"  relative error {error:.2e} (tolerance {rtol:.0e})",
     ]
-    for text in (known, hint):
+    for text in (hint, known):
         if text:
             lines.append(f"  hint: {text}")
     fail("\n".join(lines))

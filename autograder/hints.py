@@ -24,28 +24,41 @@ def shape_hint(got_shape: tuple, expected_shape: tuple, batch_size: int | None =
     return None
 
 
-def value_hint(got: np.ndarray, expected: np.ndarray, batch_size: int | None = None) -> str | None:
-    """Explain wrong values of the right shape: a constant factor, a sign, a transpose, zeros."""
+def value_hint(got: np.ndarray, expected: np.ndarray, batch_size: int | None = None, *,
+               product: bool = False) -> str | None:
+    """Explain wrong values of the right shape, each hint only where its precondition holds:
+
+    - every value zero: ``expected`` has a nonzero value;
+    - a named factor (-1, the batch size N or 1/N, 2 or 1/2): got == c * expected for that c;
+    - any other constant factor: at least two nonzero expected values (for one number, any
+      mismatch is "a constant factor", which says nothing);
+    - a transpose: ``product`` (the caller says the result comes from a matrix product), a
+      square result of size > 1 and an ``expected`` that is not symmetric.
+    """
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if not (np.all(np.isfinite(got)) and np.all(np.isfinite(expected))):
         return None
-    if np.max(np.abs(expected)) > 0 and np.max(np.abs(got)) == 0:
+    if np.max(np.abs(expected), initial=0) > 0 and np.max(np.abs(got), initial=0) == 0:
         return "every value is zero: is the function still a stub, or does the gradient never reach this input?"
     factor = _best_factor(got, expected)
     if factor is not None:
-        return _factor_hint(factor, batch_size)
-    if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1 \
-            and np.allclose(got, expected.T, rtol=1e-6, atol=1e-12):
+        named = _named_factor_hint(factor, batch_size)
+        if named or np.count_nonzero(expected) >= 2:
+            return named or (f"your values are a constant {factor:.4g} times the expected ones: "
+                             "look for a missing or extra scale factor")
+    if (product and got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1
+            and not np.allclose(expected, expected.T, rtol=1e-6, atol=1e-12)
+            and np.allclose(got, expected.T, rtol=1e-6, atol=1e-12)):
         return "your result is the transpose of the expected one: check the order of a matrix product"
     return None
 
 
-def diagnose(got, expected, batch_size: int | None = None) -> str | None:
+def diagnose(got, expected, batch_size: int | None = None, *, product: bool = False) -> str | None:
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
         return shape_hint(got.shape, expected.shape, batch_size)
-    return value_hint(got, expected, batch_size)
+    return value_hint(got, expected, batch_size, product=product)
 
 
 def _without_ones(shape: tuple) -> tuple:
@@ -64,7 +77,8 @@ def _best_factor(got: np.ndarray, expected: np.ndarray) -> float | None:
     return c
 
 
-def _factor_hint(c: float, batch_size: int | None) -> str:
+def _named_factor_hint(c: float, batch_size: int | None) -> str | None:
+    """The hint for a factor that names a mistake (-1, N, 1/N, 2, 1/2), else None."""
     def near(value: float) -> bool:
         return abs(c - value) <= 1e-6 * max(1.0, abs(value))
 
@@ -73,13 +87,14 @@ def _factor_hint(c: float, batch_size: int | None) -> str:
     if batch_size and batch_size > 1:
         if near(batch_size):
             return (f"your values are {batch_size} times too large, and {batch_size} is the batch size: "
-                    "the loss is the *mean* over the batch, so its gradient carries a factor 1/N")
+                    "that is what the gradient of the loss summed over the batch gives; look at how "
+                    "the loss treats the batch and follow it to this result")
         if near(1 / batch_size):
             return (f"your values are {batch_size} times too small, and {batch_size} is the batch size: "
                     "did you average over the batch twice (once in the loss gradient and again here)?")
         if near(-batch_size) or near(-1 / batch_size):
             return "the sign is flipped and the scale is off by the batch size: check both"
     if near(2) or near(0.5):
-        return (f"your values are {c:g} times the expected ones: a factor 2 from a square "
-                "(d/dx x^2 = 2x), a missing 1/2, or a batch of 2 summed instead of averaged?")
-    return f"your values are a constant {c:.4g} times the expected ones: look for a missing or extra scale factor"
+        return (f"your values are {c:g} times the expected ones: a factor 2 gained or lost; look at "
+                "each square in the function (its derivative) and each 1/2 in front of one")
+    return None

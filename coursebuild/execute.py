@@ -84,6 +84,26 @@ def execute_notebook(assignment: Assignment, *, grading: bool = False, timeout: 
     return executed
 
 
+def execute_by_name(name: str, grading: bool, env: dict[str, str]) -> tuple[ExecutedNotebook, float]:
+    """``execute_notebook`` of the assignment called ``name`` with ``env`` added to this
+    process's environment, for a worker process (it changes the worker's ``os.environ``).
+
+    Returns (the executed notebook, CPU seconds of the kernel and this call).
+    """
+    import resource
+
+    from .course import assignment
+
+    def cpu() -> float:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    os.environ.update(env)
+    start = cpu()
+    executed = execute_notebook(assignment(name), grading=grading)
+    return executed, cpu() - start
+
+
 def _problem(cell) -> str | None:
     """nbgrader's verdict on a code cell's outputs: an error, or text on stderr."""
     for output in cell.get("outputs", []):

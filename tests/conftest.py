@@ -49,20 +49,86 @@ def mnist_raw(mnist_files) -> Path:
 # --- the executed solution notebooks and the book, once per session ------------------
 # Shared by tests/test_course.py (the notebooks' own checks) and tests/test_book*.py (the
 # self-study book is built from the same executed notebooks: nothing is executed twice).
+#
+# Executing them is most of the suite's work (minutes with training, on one BLAS thread
+# each), so it starts in the background as soon as the tests are collected: a pool of one
+# process per core executes every notebook the selected tests need, longest first, while
+# the other tests run; the tests that need them are moved to the end of the run, and each
+# waits for its notebook only if it is not done yet.
+
+_TRIPWIRE = tempfile.TemporaryDirectory(prefix="bfs-tripwire-")
+_executions: dict[tuple[str, bool], object] = {}   # (name, grading) -> Future
+_pool = None
+
+
+def _make_tripwire(root: Path) -> Path:
+    """A data folder where load_mnist() raises at once: one MNIST file, corrupt."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"not MNIST: grading mode must not load data\n")
+    return root
+
+
+def _needs_notebooks(item) -> bool:
+    return bool({"run_notebook", "book"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)   # after -k and -m have deselected what will not run
+def pytest_collection_modifyitems(session, config, items):
+    late = [item for item in items if _needs_notebooks(item)]
+    items[:] = [item for item in items if not _needs_notebooks(item)] + late
+    if not late or config.option.collectonly:
+        return
+    from coursebuild.course import existing
+    names = [a.name for a in existing()]
+    wanted: set[tuple[str, bool]] = set()
+    for item in late:
+        if "book" in item.fixturenames:
+            wanted |= {(name, False) for name in names}
+        name = getattr(getattr(item, "callspec", None), "params", {}).get("name")
+        if name in names:
+            wanted |= {(name, False), (name, True)}
+    _start_executions(wanted, names)
+
+
+def _start_executions(wanted: set[tuple[str, bool]], names: list[str]) -> None:
+    import concurrent.futures
+    import multiprocessing
+
+    from coursebuild.execute import execute_by_name
+
+    global _pool
+    _pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=max(1, min(len(wanted), os.cpu_count() or 1)),
+        mp_context=multiprocessing.get_context("spawn"))   # no fork of a process with threads
+    tripwire = str(_make_tripwire(Path(_TRIPWIRE.name)))
+    # training runs first, the later (longer) notebooks first; grading mode takes seconds
+    for name, grading in sorted(wanted, key=lambda run: (run[1], -names.index(run[0]))):
+        env = {"BFS_DATA_DIR": tripwire} if grading else {}
+        _executions[name, grading] = _pool.submit(execute_by_name, name, grading, env)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _pool is not None:
+        for future in _executions.values():
+            future.cancel()
+        # an interrupted run must not wait minutes for a notebook nobody will look at
+        for process in list(getattr(_pool, "_processes", {}).values()):
+            if process.is_alive():
+                process.terminate()
+        _pool.shutdown(wait=True, cancel_futures=True)
+
 
 @pytest.fixture(scope="session")
 def tripwire_data():
     """A data folder where load_mnist() raises at once: one MNIST file, corrupt."""
-    with tempfile.TemporaryDirectory(prefix="bfs-tripwire-") as scratch:
-        raw = Path(scratch) / "MNIST" / "raw"
-        raw.mkdir(parents=True)
-        (raw / "t10k-labels-idx1-ubyte").write_bytes(b"not MNIST: grading mode must not load data\n")
-        yield Path(scratch)
+    return _make_tripwire(Path(_TRIPWIRE.name))
 
 
 @pytest.fixture(scope="session")
-def run_notebook(tripwire_data, timed):
-    """``run_notebook(name, grading)``: the executed solution notebook, once per session."""
+def run_notebook(tripwire_data):
+    """``run_notebook(name, grading)``: the executed solution notebook, once per session
+    (from the background pool when it was started there)."""
     from coursebuild.course import existing
     from coursebuild.execute import execute_notebook
 
@@ -70,11 +136,20 @@ def run_notebook(tripwire_data, timed):
 
     @functools.cache
     def run(name: str, grading: bool):
+        assert name in assignments, name
         label = f"{name} executed {'in grading mode' if grading else 'with training'}"
-        with pytest.MonkeyPatch.context() as patch, timed(label):
-            if grading:
-                patch.setenv("BFS_DATA_DIR", str(tripwire_data))
-            return execute_notebook(assignments[name], grading=grading)
+        future = _executions.get((name, grading))
+        if future is not None:
+            executed, cpu = future.result()
+        else:
+            cpu = _cpu_seconds()
+            with pytest.MonkeyPatch.context() as patch:
+                if grading:
+                    patch.setenv("BFS_DATA_DIR", str(tripwire_data))
+                executed = execute_notebook(assignments[name], grading=grading)
+            cpu = _cpu_seconds() - cpu
+        _steps.append((label, executed.seconds, cpu))
+        return executed
 
     return run
 
@@ -128,7 +203,14 @@ def pytest_runtest_protocol(item, nextitem):
     _cpu[module] += _cpu_seconds() - cpu
 
 
+SUMMARY_SECTIONS = pytest.StashKey[list]()   # (title, lines) a test leaves for the summary
+
+
 def pytest_terminal_summary(terminalreporter):
+    for title, lines in terminalreporter.config.stash.get(SUMMARY_SECTIONS, []):
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
     if not _wall:
         return
     terminalreporter.section("seconds per test module (wall, CPU incl. child processes)")

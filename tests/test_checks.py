@@ -112,8 +112,8 @@ def test_custom_hint_is_added_to_a_value_failure():
     (-1.0, None, "the sign is flipped"),
     (-4.0, 4, "the sign is flipped and the scale is off by the batch size"),
     (-0.25, 4, "the sign is flipped and the scale is off by the batch size"),
-    (2.0, None, "your values are 2 times the expected ones: a factor 2 from a square"),
-    (0.5, 3, "your values are 0.5 times the expected ones: a factor 2 from a square"),
+    (2.0, None, "your values are 2 times the expected ones: a factor 2 gained or lost"),
+    (0.5, 3, "your values are 0.5 times the expected ones: a factor 2 gained or lost"),
     (1.7, None, "your values are a constant 1.7 times the expected ones"),
     (4.0, None, "your values are a constant 4 times the expected ones"),
     (0.0, 4, "every value is zero: is the function still a stub"),
@@ -128,10 +128,48 @@ def test_factor_n_hint_needs_the_batch_size():
     assert "batch size" not in message and "constant 4 times" in message
 
 
-def test_transpose_hint_for_a_square_result():
+def test_transpose_hint_for_a_square_result_of_a_product():
     m = np.array([[1.0, 2.0], [3.0, 4.0]])
-    message = failure(ck.check_close, m.T, m, name="f")
+    message = failure(ck.check_close, m.T, m, name="f", product=True)
     assert "hint: your result is the transpose of the expected one" in message
+
+
+# each generic hint stays silent where its precondition does not hold
+
+def test_transpose_hint_is_silent_without_a_product_and_for_a_symmetric_input():
+    m = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert "transpose" not in failure(ck.check_close, m.T, m, name="f")   # softmax over axis 0, say
+    s = np.array([[1.0, 2.0], [2.0, 5.0]])
+    got = s + np.array([[0.0, 1.0], [-1.0, 0.0]])
+    assert hints.value_hint(got, s, product=True) is None
+
+
+def test_an_arbitrary_constant_factor_is_silent_for_a_single_number():
+    assert "constant" not in failure(ck.check_close, np.float64(1.7), np.float64(1.0), name="f")
+    assert "constant" not in failure(ck.check_scalar, 3.3, 1.1, name="f")
+    one_nonzero = np.array([0.0, 2.0, 0.0])
+    assert hints.value_hint(1.7 * one_nonzero, one_nonzero) is None
+
+
+def test_named_factors_still_speak_for_a_single_number():
+    assert "sign is flipped" in failure(ck.check_scalar, -1.5, 1.5, name="f")
+    assert "4 is the batch size" in failure(ck.check_close, np.float64(8.0), np.float64(2.0), name="f",
+                                             batch_size=4)
+
+
+def test_the_batch_size_hint_does_not_give_the_answer_line():
+    message = failure(ck.check_close, 4 * E, E, name="f", batch_size=4)
+    assert "1/N" not in message and "factor 1/" not in message
+
+
+def test_the_callers_hint_comes_before_a_generic_one():
+    message = failure(ck.check_close, 0 * E, E, name="f", hint="weight decay adds lambda * W")
+    lines = [line for line in message.splitlines() if "hint:" in line]
+    assert lines[0].endswith("weight decay adds lambda * W") and "every value is zero" in lines[1]
+
+
+def test_the_zero_hint_is_silent_when_zero_is_expected():
+    assert hints.value_hint(np.zeros(3), np.zeros(3)) is None
 
 
 def test_no_hint_when_nothing_known_matches():

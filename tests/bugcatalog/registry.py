@@ -16,6 +16,11 @@ class Entry:
     kind: str            # "bug" or "alternative"
     description: str
     function: Callable
+    # bugs only: a phrase the first failure message must contain (case-insensitive), the
+    # diagnosis the student needs; or, where no message can tell this bug from others,
+    # ``undiagnosable`` says why
+    diagnosis: str | None = None
+    undiagnosable: str | None = None
 
     @property
     def id(self) -> str:
@@ -25,17 +30,22 @@ class Entry:
 ENTRIES: list[Entry] = []
 
 
-def _register(kind: str, target: str, description: str):
+def _register(kind: str, target: str, description: str, **diagnosis):
     def decorate(function: Callable) -> Callable:
         assignment = sys.modules[function.__module__].ASSIGNMENT
-        ENTRIES.append(Entry(assignment, target, kind, description, function))
+        ENTRIES.append(Entry(assignment, target, kind, description, function, **diagnosis))
         return function
     return decorate
 
 
-def bug(target: str, description: str):
-    """Mark ``function`` as a wrong implementation of ``target`` that the tests must catch."""
-    return _register("bug", target, description)
+def bug(target: str, description: str, *, diagnosis: str | None = None,
+        undiagnosable: str | None = None):
+    """Mark ``function`` as a wrong implementation of ``target`` that the tests must catch,
+    with a first failure message containing ``diagnosis`` (or ``undiagnosable``: why no
+    message can name this mistake)."""
+    if diagnosis and undiagnosable:
+        raise ValueError(f"{target}: a bug has a diagnosis or a reason it has none, not both")
+    return _register("bug", target, description, diagnosis=diagnosis, undiagnosable=undiagnosable)
 
 
 def alternative(target: str, description: str):
