@@ -38,18 +38,36 @@ class Channel:
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
 
-    def send(self, header: dict, blobs: list[bytes] = ()) -> None:
+    def send(self, header: dict, blobs: list[bytes] = (), deadline: float | None = None) -> None:
+        """Send one message; ``deadline`` (a ``time.monotonic()`` instant, None: no limit)
+        bounds the wait for a peer that stops reading (ChannelTimeout)."""
         header = {**header, "blobs": [len(blob) for blob in blobs]}
         text = json.dumps(header, allow_nan=False, separators=(",", ":")).encode()
         payload_length = 4 + len(text) + sum(len(blob) for blob in blobs)
         parts = [struct.pack("<Q", payload_length), struct.pack("<I", len(text)), text, *blobs]
+        if payload_length < 2**20:
+            parts = [b"".join(parts)]
         try:
-            self.sock.sendall(b"".join(parts) if payload_length < 2**20 else parts[0])
-            if payload_length >= 2**20:
-                for part in parts[1:]:
-                    self.sock.sendall(part)
-        except (BrokenPipeError, ConnectionResetError, OSError) as error:
+            for part in parts:
+                self._write(memoryview(part), deadline)
+        except ChannelTimeout:   # a TimeoutError, hence an OSError: not a closed channel
+            raise
+        except OSError as error:
             raise ChannelClosed(str(error)) from None
+
+    def _write(self, data: memoryview, deadline: float | None) -> None:
+        if deadline is None:
+            self.sock.sendall(data)
+            return
+        while len(data):
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [self.sock], [], wait)[1]:
+                raise ChannelTimeout("the other side stopped reading before the deadline")
+            try:
+                sent = self.sock.send(data[:4 * 2**20], socket.MSG_DONTWAIT)
+            except BlockingIOError:   # writable, but not for this much: wait again
+                continue
+            data = data[sent:]
 
     def receive(self, deadline: float | None = None) -> tuple[dict, list[bytes]]:
         """The next message; ``deadline`` is a ``time.monotonic()`` instant (None: wait forever)."""

@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -41,6 +42,9 @@ GENERATOR_METHODS = {
 MIRRORED_WARNINGS = {"RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning",
                      "ComplexWarning", "SyntaxWarning"}
 MAX_OUTPUT = 64 * 1024
+# What the sandbox may send this side during one test (and one cell) in all: each message is
+# capped by the channel, but a test may keep every result it gets.
+MAX_RECEIVED_BYTES = 2 * 2**30
 
 
 class SandboxFailure(BaseException):
@@ -99,6 +103,8 @@ class Sandbox:
         self._next_request = 0
         self.callbacks: dict = {}
         self.generators: dict = {}
+        self._received = 0          # bytes of messages from the sandbox since the last release
+        self._deadline: float | None = None   # of the request in progress
 
     # ------------------------------------------------------------------ life
     def start(self) -> None:
@@ -134,8 +140,8 @@ class Sandbox:
             status = None
             if reason is None:
                 try:
-                    self.channel.send({"op": "shutdown"})
-                except ChannelClosed:
+                    self.channel.send({"op": "shutdown"}, deadline=time.monotonic() + 2)
+                except (ChannelClosed, ChannelTimeout):
                     pass
                 status = self._wait(timeout=2.0)
             if status is None:
@@ -200,6 +206,7 @@ class Sandbox:
     def release(self, deadline: float) -> None:
         self.callbacks.clear()
         self.generators.clear()
+        self._received = 0
         if self.alive:
             self._request({"op": "release"}, [], deadline)
 
@@ -209,10 +216,14 @@ class Sandbox:
             raise SandboxFailure(f"the notebook's process {self.exit_reason or 'is not running'}")
         self._next_request += 1
         request_id = f"t{self._next_request}"
+        outer, self._deadline = self._deadline, deadline
         try:
-            self.channel.send({**header, "id": request_id}, blobs)
+            self.channel.send({**header, "id": request_id}, blobs, deadline)
             while True:
                 reply, reply_blobs = self.channel.receive(deadline)
+                self._received += sum(len(blob) for blob in reply_blobs) + len(reply_blobs)
+                if self._received > MAX_RECEIVED_BYTES:
+                    raise ProtocolError(f"more than {MAX_RECEIVED_BYTES // 2**20} MB sent in one test")
                 if reply.get("op") == "reply":
                     if reply.get("id") != request_id:
                         raise ProtocolError("out-of-order reply")
@@ -224,6 +235,8 @@ class Sandbox:
             raise SandboxFailure(self.stop()) from None
         except (ProtocolError, WireError) as error:
             raise SandboxFailure(self.stop(f"was stopped: it sent a malformed message ({error})")) from None
+        finally:
+            self._deadline = outer
 
     def _serve(self, header: dict, blobs: list[bytes]) -> None:
         """Answer the sandbox's request to call a test's function or draw from its Generator."""
@@ -239,6 +252,7 @@ class Sandbox:
                 function = self.callbacks.get(header.get("key"))
                 if function is None:
                     raise ProtocolError("unknown callback")
+                _check_callback_arguments(args, kwargs)
                 value = function(*args, **kwargs)
             elif op == "rng":
                 generator, method = self.generators.get(header.get("key")), header.get("method")
@@ -252,11 +266,11 @@ class Sandbox:
                 raise ProtocolError(f"unexpected request {op!r}")
             encoder = TrustedEncoder(self.id, self.callbacks, self.generators)
             reply = {"op": "reply", "id": request_id, "ok": True, "value": encoder.encode(value)}
-            self.channel.send(reply, encoder.arrays)
+            self.channel.send(reply, encoder.arrays, self._deadline)
         except (ProtocolError, WireError):
             raise
         except Exception as error:  # a test function failed on the student's input: tell the sandbox
-            self.channel.send({"op": "reply", "id": request_id, "ok": False,
+            self.channel.send(deadline=self._deadline, header={"op": "reply", "id": request_id, "ok": False,
                                "error": {"type": type(error).__name__, "message": str(error)[:1000]}})
 
     def _decode(self, decoder: TrustedDecoder, node):
@@ -293,7 +307,8 @@ MAX_DRAW_ARGUMENT = 2**21     # and no argument above 2M numbers (a 1448 x 1448 
 def _check_draw(generator, method: str, args: list, kwargs: dict) -> None:
     """Refuse a draw the sandbox asks for that would make this (trusted, time-unlimited)
     side compute or allocate without bound, e.g. ``multivariate_normal`` with a 4000 x 4000
-    covariance (a minute of SVD) or ``permutation(10**9)``. Raises ValueError, which the
+    covariance (a minute of SVD) or ``permutation(10**9)``, whatever types the sizes come in
+    (Python or NumPy integers, lists, tuples or arrays of them). Raises ValueError, which the
     sandbox receives as the draw's error."""
     try:
         bound = inspect.signature(getattr(generator, method)).bind(*args, **kwargs).arguments
@@ -303,24 +318,51 @@ def _check_draw(generator, method: str, args: list, kwargs: dict) -> None:
     for name, value in bound.items():
         if name == "size":
             continue
-        if isinstance(value, int) and name in ("a", "x", "length"):   # choice(10**9), bytes(n)
-            largest = max(largest, abs(value))
+        if _is_integer(value) and name in ("a", "x", "length"):   # choice(10**9), bytes(n)
+            largest = max(largest, abs(int(value)))
         elif isinstance(value, (np.ndarray, list, tuple)):
             count = int(np.size(value)) if isinstance(value, np.ndarray) else len(value)
             if count > MAX_DRAW_ARGUMENT and name not in ("a", "x"):
                 raise ValueError(f"the test's generator refuses {method}() with an argument of "
                                  f"{count} numbers (at most {MAX_DRAW_ARGUMENT})")
             largest = max(largest, count)
-    if size is None:
-        numbers = largest
-    else:
-        try:
-            numbers = math.prod(int(n) for n in (size if isinstance(size, (list, tuple)) else [size]))
-        except (TypeError, ValueError, OverflowError):
-            return
-        numbers *= largest
+    numbers = largest if size is None else _numbers_in_shape(size) * largest
     if numbers > MAX_DRAW_NUMBERS:
         raise ValueError(f"the test's generator refuses to draw {numbers} numbers at once "
+                         f"(at most {MAX_DRAW_NUMBERS})")
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _numbers_in_shape(shape) -> int:
+    """How many numbers an array of ``shape`` holds (an int, or a list, tuple or array of
+    ints); anything else counts as unbounded, so that it is refused, not trusted."""
+    if _is_integer(shape):
+        return abs(int(shape))
+    if isinstance(shape, np.ndarray):
+        if shape.dtype.kind not in "iu" or shape.ndim > 1 or shape.size > 64:
+            return MAX_DRAW_NUMBERS + 1
+        shape = shape.tolist()
+    if isinstance(shape, (list, tuple)) and len(shape) <= 64 and all(_is_integer(n) for n in shape):
+        return math.prod(abs(int(n)) for n in shape)
+    return MAX_DRAW_NUMBERS + 1
+
+
+def _check_callback_arguments(args: list, kwargs: dict) -> None:
+    """Refuse a call to a test's function whose integer arguments ask for more numbers than
+    a draw may: a test's ``init(fan_in, fan_out, rng)`` allocates fan_in x fan_out numbers on
+    this side, so ``init(10**5, 10**5, rng)`` from the sandbox would take 80 GB here. Counted:
+    the product of the integer arguments, and every shape (a tuple or list of integers)."""
+    values = [*args, *kwargs.values()]
+    integers = [abs(int(v)) for v in values if _is_integer(v)]
+    numbers = math.prod(integers) if integers else 1
+    for value in values:
+        if isinstance(value, (list, tuple)) and value and all(_is_integer(n) for n in value):
+            numbers = max(numbers, _numbers_in_shape(value))
+    if numbers > MAX_DRAW_NUMBERS:
+        raise ValueError(f"the test's function refuses arguments that ask for {numbers} numbers "
                          f"(at most {MAX_DRAW_NUMBERS})")
 
 

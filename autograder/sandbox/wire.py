@@ -125,6 +125,9 @@ class Decoder:
 
     def __init__(self, arrays: list[bytes]):
         self.blobs = arrays
+        # A message may reference one array many times (an honest encoder never does): each
+        # is decoded once, so what a message decodes to is bounded by the bytes it carries.
+        self._decoded: dict[int, np.ndarray] = {}
 
     def decode(self, node, depth: int = 0):
         if depth > MAX_DEPTH:
@@ -173,9 +176,11 @@ class Decoder:
         return self.tagged(tag, node)
 
     def array(self, index) -> np.ndarray:
-        if not isinstance(index, int) or not 0 <= index < len(self.blobs):
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.blobs):
             raise WireError("reference to a missing array")
-        return npy_to_array(self.blobs[index])
+        if index not in self._decoded:
+            self._decoded[index] = npy_to_array(self.blobs[index])
+        return self._decoded[index]
 
     def tagged(self, tag: str, node: dict):
         raise WireError(f"unexpected value tag {tag!r}")
