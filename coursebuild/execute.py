@@ -86,7 +86,7 @@ def execute_notebook(assignment: Assignment, *, grading: bool = False, timeout: 
 
 def execute_by_name(name: str, grading: bool, env: dict[str, str]) -> tuple[ExecutedNotebook, float]:
     """``execute_notebook`` of the assignment called ``name`` with ``env`` added to this
-    process's environment, for a worker process (it changes the worker's ``os.environ``).
+    process's environment while it runs (for a worker process of a pool).
 
     Returns (the executed notebook, CPU seconds of the kernel and this call).
     """
@@ -98,10 +98,15 @@ def execute_by_name(name: str, grading: bool, env: dict[str, str]) -> tuple[Exec
         own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
+    saved = dict(os.environ)
     os.environ.update(env)
-    start = cpu()
-    executed = execute_notebook(assignment(name), grading=grading)
-    return executed, cpu() - start
+    try:
+        start = cpu()
+        executed = execute_notebook(assignment(name), grading=grading)
+        return executed, cpu() - start
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def _problem(cell) -> str | None:
