@@ -36,6 +36,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import checks as ck
+from .layercheck import matching_mistake
 
 PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
 SHAPES = {"x": "(N, D)", "W1": "(D, H1)", "b1": "(H1,)", "W2": "(H1, H2)", "b2": "(H2,)",
@@ -135,14 +136,17 @@ def _tensors(values: Mapping, names, requires_grad=False):
 
 
 def _run(inputs: dict, override: Mapping | None = None, stop: str | None = None,
-         xp: str = "torch") -> dict:
+         xp: str = "torch", replace: Mapping | None = None) -> dict:
     """Evaluate the program on ``inputs`` (tensors, or arrays with ``xp="numpy"``);
     ``override`` replaces a value by a given one (everything after it is recomputed from
-    it); stops after ``stop``."""
+    it); ``replace`` replaces a step's operation (a mistaken variant of the program);
+    stops after ``stop``."""
     values = dict(inputs)
     override = override or {}
+    replace = replace or {}
     values.update({k: v for k, v in override.items() if k in inputs})
     for name, step in _steps(xp):
+        step = replace.get(name, step)
         values[name] = override[name] if name in override else step(values)
         if name == stop:
             break
@@ -162,17 +166,19 @@ def forward_values(x, y, params) -> dict:
     return values
 
 
-def autograd_gradients(values: Mapping, top: str = "loss", upstream=None) -> dict:
+def autograd_gradients(values: Mapping, top: str = "loss", upstream=None,
+                       replace: Mapping | None = None) -> dict:
     """d(sum(upstream * top)) / d value for every value before ``top`` (PyTorch, float64).
 
     upstream: the gradient arriving at ``top`` (shaped like it; a number for the loss);
     None means the true one (1 for the loss, the loss's gradient otherwise). Returns
-    {name: array} for every parameter, x and intermediate up to ``top``.
+    {name: array} for every parameter, x and intermediate up to ``top``. ``replace``
+    ({step name: torch operation}) differentiates a variant of the program instead.
     """
     import torch
 
     inputs = _tensors(values, ("x", "y", *PARAMETERS), requires_grad=True)
-    computed = _run(inputs, stop=None if upstream is None else top)
+    computed = _run(inputs, stop=None if upstream is None else top, replace=replace)
     for name in INTERMEDIATES:
         if name in computed and computed[name].requires_grad:
             computed[name].retain_grad()
@@ -255,6 +261,134 @@ def tie_case() -> dict:
     return forward_values(values["x"], values["y"], params)
 
 
+# ---------------------------------------------------------------- common mistakes, named
+# What a step returns under a common mistake, computed from the reference gradients of the
+# step's other outputs, the values, or autograd on a variant of the program (so that no
+# step's own formula is written here); and the sentence that names the mistake. Consulted
+# only for an output that is already wrong.
+
+PRODUCTS = ("h2", "W3", "h1", "W2", "W1")   # gradients that come out of a matrix product
+
+
+def _kink_passes(z):
+    """relu(z) whose backward passes the gradient at z == 0 too (straight-through)."""
+    import torch
+
+    mask = (z >= 0).to(z.dtype)
+    return z * mask + (torch.relu(z) - z * mask).detach()
+
+
+def _as_if_input(h, z, W):
+    """Zero in value; its gradient with respect to W is what the layer's input z instead of
+    h would add: W's gradient becomes the one of a layer fed with z."""
+    term = (z - h).detach() @ W
+    return term - term.detach()
+
+
+def _loss_on_columns(v):
+    import torch
+
+    picked = torch.zeros_like(v["log_probs"])
+    picked[:, torch.unique(v["y"])] = 1.0
+    return -(v["log_probs"] * picked).sum() / v["y"].shape[0]
+
+
+VARIANTS = {
+    "every entry": {"loss": lambda v: -v["log_probs"].sum() / v["y"].shape[0]},
+    "columns": {"loss": _loss_on_columns},
+    "one path": {"sum_exps": lambda v: v["exps"].sum(dim=1, keepdim=True).detach()},
+    "kink h2": {"h2": lambda v: _kink_passes(v["z2"])},
+    "kink h1": {"h1": lambda v: _kink_passes(v["z1"])},
+    "z2 into W3": {"logits": lambda v: v["h2"] @ v["W3"] + v["b3"] + _as_if_input(v["h2"], v["z2"], v["W3"])},
+    "z1 into W2": {"z2": lambda v: v["h1"] @ v["W2"] + v["b2"] + _as_if_input(v["h1"], v["z1"], v["W2"])},
+}
+
+
+def mistakes(key: str, values: Mapping, top: str, upstream, grads: Mapping, reference: Mapping):
+    """[(what a mistake gives for d``key``, the sentence naming it)], for the step whose input
+    gradient is at ``top`` (``upstream`` None: the loss's; ``grads``: what the step received,
+    float64; ``reference``: the true gradients)."""
+    def variant(name):
+        return autograd_gradients(values, top, upstream, replace=VARIANTS[name])[key]
+
+    ref = reference
+    if key == "log_probs":
+        everywhere, columns = variant("every entry"), variant("columns")
+        if np.array_equal(everywhere, columns):   # every class is some row's label
+            found = [(everywhere, "every entry of dlog_probs got a gradient (so do whole columns, as "
+                                  "log_probs[:, y] picks them, when every class is some row's label): "
+                                  "the loss picks one entry per row, the label's entry")]
+        else:
+            found = [(everywhere, "every entry of dlog_probs got a gradient: only the label's entry of "
+                                  "each row reaches the loss"),
+                     (columns, "dlog_probs has a gradient in every row at all the batch's labels "
+                               "(whole columns, as log_probs[:, y] picks them): the loss picks one "
+                               "entry per row, the one at that row's label")]
+        if upstream is not None:
+            found.append((autograd_gradients(values)["log_probs"],
+                          f"your dlog_probs is the one for grads['loss'] = 1, but here grads['loss'] = "
+                          f"{float(upstream):.3g}: computed as if grads['loss'] were 1; the chain rule "
+                          "scales by the upstream gradient"))
+        return found
+    if key == "probs":
+        return [(ref["log_probs"] * np.asarray(values["probs"], dtype=np.float64),
+                 "your dprobs equals dlog_probs times probs: what is the local derivative of log at p?"),
+                (ref["log_probs"], "dprobs equals dlog_probs: log_probs = log(probs) has a local "
+                                   "derivative; multiply by it")]
+    if key == "sum_exps_inv":
+        return [(np.full_like(ref[key], ref[key].sum()),
+                 "every row got the same dsum_exps_inv, a sum over the whole batch: each row's "
+                 "sum_exps_inv collects the columns of its own row only")]
+    if key == "sum_exps":
+        return [(ref["sum_exps_inv"], "dsum_exps equals dsum_exps_inv: sum_exps_inv = 1 / sum_exps "
+                                      "has a local derivative; multiply by it")]
+    if key == "exps":
+        direct = variant("one path")
+        return [(direct, "dexps has only the direct path (through probs): exps is also used in "
+                         "sum_exps, and that path's gradient adds to it"),
+                (direct + ref["sum_exps_inv"], "the path through sum_exps carries dsum_exps, not "
+                                               "dsum_exps_inv")]
+    if key == "shifted":
+        return [(np.asarray(grads["exps"], dtype=np.float64),
+                 "dshifted equals dexps: exps = exp(shifted) has a local derivative; multiply by it")]
+    if key == "logit_max":
+        return [(np.zeros_like(ref[key]),
+                 "dlogit_max is zero, as if the maximum were a constant: logit_max is subtracted "
+                 "from every entry of its row, so it receives their gradients. They sum to zero "
+                 "only for the cross-entropy; for this upstream gradient the path does not cancel")]
+    if key == "logits":
+        return [(ref["shifted"], "dlogits equals dshifted: the path through logit_max is missing (the "
+                                 "maximum passes its gradient on to the entry that won)"),
+                (ref["shifted"] + ref["logit_max"], "dlogit_max was added to every entry of the row: "
+                                                    "the maximum sends its gradient to the winning "
+                                                    "entry only")]
+    if key in ("z2", "z1"):
+        h = "h" + key[1]
+        return [(ref[h] * np.asarray(values[h], dtype=np.float64),
+                 f"d{key} equals d{h} times relu's value {h}: multiply by relu's slope (0 or 1), "
+                 "not by its value"),
+                (ref[h], f"d{key} equals d{h}: the local derivative of relu is missing (no gradient "
+                         f"passes where {key} < 0)"),
+                (variant(f"kink {h}"), f"d{key} passes the gradient where {key} is exactly 0: "
+                                       "relu'(0) = 0 by the course's convention")]
+    if key in ("W3", "W2"):
+        z, h = ("z2", "h2") if key == "W3" else ("z1", "h1")
+        return [(variant(f"{z} into {key}"), f"d{key} is built with {z}, the pre-activation: layer "
+                                             f"{key[1]}'s input is {h} = relu({z})")]
+    return []
+
+
+def _named(check, got, hint: str, find_mistakes, rtol: float) -> None:
+    """Run ``check(hint)``; when it fails and ``got`` equals a known mistake, fail naming it."""
+    try:
+        check(hint)
+    except ck.CheckFailure:
+        sentence = matching_mistake(got, find_mistakes(), rtol)
+        if sentence:
+            check(sentence)
+        raise
+
+
 # ---------------------------------------------------------------- the checks
 
 def _upstream_grads(values: Mapping, top: str, rng: np.random.Generator | None):
@@ -287,8 +421,12 @@ def check_shapes(result, values: Mapping, outputs, *, name: str) -> None:
                     f"(got keys {sorted(map(str, result))}).")
         got = ck.as_array(result[key], name, f"d{key}")
         if got.shape != np.shape(values[key]):
+            transposed = (key in PRODUCTS and got.ndim == 2 and got.shape == np.shape(values[key])[::-1])
             ck.fail(f"{name}: d{key} has shape {got.shape}, but {key} is {np.shape(values[key])} "
-                    f"{SHAPES[key]}: a gradient has the shape of its value.\n  hint: {HINTS[key]}")
+                    f"{SHAPES[key]}: a gradient has the shape of its value."
+                    + ("\n  hint: your d" + key + " is transposed: check the order of the matrix "
+                       "product and which factor needs a transpose" if transposed else "")
+                    + f"\n  hint: {HINTS[key]}")
 
 
 def check_backward_step(fn, values: Mapping, *, name: str, top: str, outputs, rng=None,
@@ -327,16 +465,23 @@ def check_backward_step(fn, values: Mapping, *, name: str, top: str, outputs, rn
         if got.shape != expected.shape and got.size > expected.size and 1 in expected.shape:
             ck.fail(f"{name}: {output} has shape {got.shape}, expected {expected.shape}, the shape "
                     f"of {key}.\n  hint: {HINTS[key]}")
+        product = key in PRODUCTS
+        find = (lambda key=key: mistakes(key, values, top, upstream, grads, reference))
         if dtype != np.float64:
+            # the values first (a wrong value has more to say than its dtype). float32 keeps
+            # ~7 digits of each value; a gradient built from a few products and sums of them
+            # is good to ~1e-6 of the largest gradient of the group
+            _named(lambda hint: ck.check_close(got, expected, name=name, output=output, rtol=1e-4,
+                                               atol=1e-5 * scale, batch_size=N, hint=hint,
+                                               product=product),
+                   got, HINTS[key], find, rtol=1e-4)
             ck.check_dtype(got, dtype, name=name, output=output)
-            # float32 keeps ~7 digits of each value; a gradient built from a few products and
-            # sums of them is good to ~1e-6 of the largest gradient of the group
-            ck.check_close(got, expected, name=name, output=output, rtol=1e-4, atol=1e-5 * scale,
-                           batch_size=N, hint=HINTS[key])
             continue
-        ck.check_close(got, expected, name=name, output=output + " against PyTorch autograd",
-                       batch_size=N, hint=HINTS[key],
-                       atol=1e-12 * max(1.0, scale))   # exact zeros (masks) compare fairly
+        _named(lambda hint: ck.check_close(got, expected, name=name,
+                                           output=output + " against PyTorch autograd",
+                                           batch_size=N, hint=hint, product=product,
+                                           atol=1e-12 * max(1.0, scale)),   # exact zeros (masks) compare fairly
+               got, HINTS[key], find, rtol=1e-6)
         if numeric:
             f = tail(values, key, top, grads[top] if upstream is None else upstream)
             ck.check_gradient(f, values[key], got, name=name,
