@@ -11,6 +11,11 @@ What is here:
   dropout's scale and its drop probability), ``check_mask_from_rng``, ``expect_error``;
 - ``check_steps`` for the hand-worked checkpoints: the first wrong step is reported, and
   a known wrong value is named;
+- hints that name a mistake where a result matches it (``batchnorm_forward_hint``,
+  ``layernorm_forward_hint``, ``backward_hint`` and ``batchnorm_dx_hint``,
+  ``layernorm_dx_hint``, ``dropout_backward_hint``, ``network_dropout_hint``): each computes
+  what the mistake gives on the same inputs, by autograd on a graph with a path cut or a
+  mistaken forward pass, and fires only where the result matches it and not the right one;
 - small random cases (``random_features``, ``random_network``).
 
 Every helper calls graded functions through ``checks.call`` with plain data and treats
@@ -29,11 +34,13 @@ import numpy as np
 from .checks import CheckFailure, as_array, call, check_close, check_dtype, check_shape, default_rtol, fail
 
 __all__ = [
-    "backward_hint", "check_answer_shapes", "check_batchnorm_backward", "check_drop_fraction",
-    "check_dropout_output", "check_mask_from_rng", "check_network", "check_norm_gradients",
-    "check_normalized", "check_param_grad", "check_state", "check_steps", "check_sums_to_zero",
-    "expect_error", "random_features", "random_network", "torch_batchnorm", "torch_layernorm",
-    "torch_network", "unpack",
+    "backward_hint", "batchnorm_dx_hint", "batchnorm_forward_hint", "check_answer_shapes",
+    "check_batchnorm_backward", "check_drop_fraction", "check_dropout_output", "check_grad_shapes",
+    "check_mask_from_rng", "check_network", "check_norm_gradients", "check_normalized",
+    "check_param_grad", "check_parameter_gradients", "check_state", "check_steps",
+    "check_sums_to_zero", "dropout_backward_hint", "expect_error", "layernorm_dx_hint",
+    "layernorm_forward_hint", "network_dropout_hint", "random_features", "random_network",
+    "torch_batchnorm", "torch_layernorm", "torch_network", "unpack",
 ]
 
 Z_BOUND = 6.0   # standard errors allowed in the statistical checks: false alarm ~2e-9 each
@@ -82,8 +89,9 @@ def torch_batchnorm(x, gamma, beta, dout=None, *, train: bool, state=None, momen
     state: None (running mean 0, variance 1, as PyTorch starts) or the two running arrays.
     detach: None, or "mean" / "variance" / "both": the gradient with that path through the
     graph cut, which is what a backward pass that forgets it computes (used for hints).
-    In training with eps = 0 (hand-worked cases) the graph is built from torch operations,
-    since F.batch_norm refuses eps = 0.
+    In training with eps = 0 (hand-worked cases) or one eps per feature (an array: the
+    hints' stand-in for 1 / (sqrt(var) + eps)) the graph is built from torch operations,
+    since F.batch_norm takes one positive eps.
     """
     import torch
     import torch.nn.functional as F
@@ -91,7 +99,10 @@ def torch_batchnorm(x, gamma, beta, dout=None, *, train: bool, state=None, momen
     running_mean = _tensor(np.zeros(D) if state is None else state["running_mean"])
     running_var = _tensor(np.ones(D) if state is None else state["running_var"])
     xt, gt, bt = _tensor(x, True), _tensor(gamma, True), _tensor(beta, True)
-    if not train or (detach is None and eps > 0):
+    per_feature = np.ndim(eps) > 0
+    if per_feature:
+        eps = torch.tensor(np.asarray(eps, dtype=np.float64))
+    if not train or (detach is None and not per_feature and eps > 0):
         out = F.batch_norm(xt, running_mean, running_var, gt, bt, training=train,
                            momentum=1.0 - momentum, eps=eps)
     else:
@@ -109,11 +120,25 @@ def torch_batchnorm(x, gamma, beta, dout=None, *, train: bool, state=None, momen
     return result
 
 
-def torch_layernorm(x, gamma, beta, dout=None, *, eps=1e-5) -> dict:
-    """``torch.nn.functional.layer_norm`` over the last axis (float64), with gradients."""
+def torch_layernorm(x, gamma, beta, dout=None, *, eps=1e-5, detach: str | None = None) -> dict:
+    """``torch.nn.functional.layer_norm`` over the last axis (float64), with gradients.
+
+    detach: None, or "mean" / "variance" / "both": the gradient with that path through each
+    example's statistics cut, as in ``torch_batchnorm`` (used for hints).
+    """
+    import torch
     import torch.nn.functional as F
     xt, gt, bt = _tensor(x, True), _tensor(gamma, True), _tensor(beta, True)
-    out = F.layer_norm(xt, (xt.shape[-1],), gt, bt, eps=eps)
+    if detach is None:
+        out = F.layer_norm(xt, (xt.shape[-1],), gt, bt, eps=eps)
+    else:
+        mean = xt.mean(dim=-1, keepdim=True)
+        if detach in ("mean", "both"):
+            mean = mean.detach()
+        centred = xt - mean
+        variance = (centred.detach() if detach in ("variance", "both") else centred).pow(2).mean(
+            dim=-1, keepdim=True)
+        out = gt * centred / torch.sqrt(variance + eps) + bt
     result = {"out": out.detach().numpy()}
     if dout is not None:
         out.backward(_tensor(dout))
@@ -122,13 +147,19 @@ def torch_layernorm(x, gamma, beta, dout=None, *, eps=1e-5) -> dict:
 
 
 def torch_network(params: Mapping, X, y, *, activation="relu", weight_decay=0.0, norm=None,
-                  state=None, train=True, momentum=0.9, eps=1e-5):
-    """The network of 07 without dropout, in PyTorch (float64).
+                  state=None, train=True, momentum=0.9, eps=1e-5, dropout=0.0, masks=None,
+                  decay_all=False, skip_dropout_backward=False):
+    """The network of 07 in PyTorch (float64), with dropout only through given masks.
 
     Hidden layer l: linear, then batch or layer norm (gamma_l, beta_l) when ``norm`` says so,
-    then the activation; the last layer is linear. Loss: mean cross-entropy plus
-    (weight_decay / 2) * sum of squared weights. Returns (loss, grads, new_state) with
-    new_state {"bn<l>": {"running_mean", "running_var"}} for batch norm, else {}.
+    then the activation, then (with ``masks``, one 0/1 array per hidden layer) inverted
+    dropout of probability ``dropout`` with masks[l - 1]; the last layer is linear. Loss: mean
+    cross-entropy plus (weight_decay / 2) * sum of squared weights. Returns
+    (loss, grads, new_state) with new_state {"bn<l>": {"running_mean", "running_var"}} for
+    batch norm, else {}.
+
+    For hints, the network of a mistake: ``decay_all`` decays every parameter;
+    ``skip_dropout_backward`` keeps dropout's output but lets the gradient pass it unchanged.
     """
     import torch
     import torch.nn.functional as F
@@ -152,8 +183,12 @@ def torch_network(params: Mapping, X, y, *, activation="relu", weight_decay=0.0,
         elif norm == "layer":
             h = F.layer_norm(h, (h.shape[1],), leaves[f"gamma{l}"], leaves[f"beta{l}"], eps=eps)
         h = f(h)
+        if masks is not None:
+            dropped = h * _tensor(masks[l - 1]) / (1.0 - dropout)
+            h = h + (dropped - h).detach() if skip_dropout_backward else dropped
     loss = F.cross_entropy(h, torch.tensor(np.asarray(y, dtype=np.int64)))
-    loss = loss + 0.5 * weight_decay * sum((leaves[f"W{l}"] ** 2).sum() for l in range(1, layers + 1))
+    decayed = [key for key in leaves if decay_all or key.startswith("W")]
+    loss = loss + 0.5 * weight_decay * sum((leaves[key] ** 2).sum() for key in decayed)
     loss.backward()
     return loss.item(), {key: leaf.grad.numpy() for key, leaf in leaves.items()}, new_state
 
@@ -349,19 +384,202 @@ def check_sums_to_zero(dx, *, name: str, dout_scale: float) -> None:
          "\n  hint: is the path through the batch mean missing or incomplete?")
 
 
-def backward_hint(dx, *, x, gamma, beta, dout, eps=1e-5) -> str | None:
-    """Name the path of batch norm's graph that ``dx`` leaves out, if it matches one."""
-    dx = np.asarray(dx, dtype=np.float64)
-    for detach, text in (("both", "the paths through the mean and the variance are both missing"),
-                         ("mean", "the path through the mean is missing (x reaches the loss through "
-                                  "x_c directly and through the batch mean)"),
-                         ("variance", "the path through the variance is missing (x_c is used twice: "
-                                      "in the variance and in x_hat)")):
-        candidate = torch_batchnorm(x, gamma, beta, dout, train=True, eps=eps, detach=detach)["dx"]
-        scale = max(float(np.max(np.abs(candidate))), 1e-12)
-        if np.max(np.abs(dx - candidate)) <= 1e-6 * scale:
+# ------------------------------------------------------------------------- hints
+# Each detector computes what a specific mistake gives on the same inputs (PyTorch with a path
+# cut, a wrong axis, a wrong variance, ...) and names the mistake only where the student's
+# result matches it and the mistake is visible on these inputs (its result differs from the
+# right one by far more than the matching tolerance).
+
+def _as_float(value):
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _matching(got, expected, candidates, *, rtol: float = 1e-8) -> str | None:
+    """The text of the first (text, value) candidate that ``got`` matches to ``rtol`` of the
+    values' size while ``expected`` does not (by more than 100 rtol)."""
+    got, expected = _as_float(got), _as_float(expected)
+    if got is None or expected is None or got.shape != expected.shape or not np.all(np.isfinite(got)):
+        return None
+    for text, candidate in candidates:
+        candidate = _as_float(candidate)
+        if candidate is None or candidate.shape != got.shape:
+            continue
+        scale = max(float(np.max(np.abs(candidate), initial=0)), float(np.max(np.abs(expected), initial=0)),
+                    1e-300)
+        if (np.max(np.abs(got - candidate), initial=0) <= rtol * scale
+                and np.max(np.abs(candidate - expected), initial=0) > 100 * rtol * scale):
             return text
     return None
+
+
+def _normalize(x, gamma, beta, centred, var, eps):
+    return np.asarray(gamma) * centred / np.sqrt(var + eps) + np.asarray(beta)
+
+
+def batchnorm_forward_hint(out, x, gamma, beta, *, train: bool = True, state=None,
+                           eps: float = 1e-5) -> str | None:
+    """Name the mistake a batch-norm ``out`` matches: eps outside the root, the unbiased
+    variance, the wrong axis, the running statistics in training (the batch's at evaluation),
+    or the one-pass variance E[x^2] - E[x]^2 in float32."""
+    x_in = np.asarray(x)
+    x = x_in.astype(np.float64)
+    gamma, beta = (np.asarray(v, dtype=np.float64) for v in (gamma, beta))
+    N, D = x.shape
+    running_mean = np.zeros(D) if state is None else np.asarray(state["running_mean"], dtype=np.float64)
+    running_var = np.ones(D) if state is None else np.asarray(state["running_var"], dtype=np.float64)
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    rtol = 1e-8 if x_in.dtype == np.float64 else centring_rtol(x_in)
+    if not train:
+        return _matching(out, _normalize(x, gamma, beta, x - running_mean, running_var, eps), [
+            ("your output at evaluation matches normalizing with the batch's own mean and variance: "
+             "at evaluation normalize with the running mean and variance (the state passed in)",
+             _normalize(x, gamma, beta, x - mean, var, eps))], rtol=rtol)
+    expected = _normalize(x, gamma, beta, x - mean, var, eps)
+    rows = x - x.mean(axis=1, keepdims=True)
+    candidates = [
+        ("your output matches 1 / (sqrt(var) + eps): eps goes inside the square root, "
+         "sqrt(var + eps), as stated", gamma * (x - mean) / (np.sqrt(var) + eps) + beta),
+        ("your output matches normalizing each example over its features (axis 1), which is layer "
+         "norm: batch norm normalizes each feature (column) over the batch (axis 0)",
+         _normalize(x, gamma, beta, rows, (rows * rows).mean(axis=1, keepdims=True), eps)),
+        ("your output in training matches normalizing with the running statistics (the state passed "
+         "in): in training batch norm normalizes with the batch's own mean and variance, and only "
+         "updates the running ones", _normalize(x, gamma, beta, x - running_mean, running_var, eps)),
+    ]
+    if N > 1:
+        candidates.insert(1, ("your output matches the unbiased variance (divided by N - 1): batch norm "
+                              "normalizes with the batch's own, biased variance (divided by N)",
+                              _normalize(x, gamma, beta, x - mean, var * N / (N - 1), eps)))
+    text = _matching(out, expected, candidates, rtol=rtol)
+    if text or x_in.dtype == np.float64:
+        return text
+    # the one-pass variance, in x's own precision: its error is what cancellation leaves
+    m = x_in.mean(axis=0)
+    one_pass = (x_in * x_in).mean(axis=0) - m * m
+    candidate = gamma * (x_in - m).astype(np.float64) / np.sqrt(one_pass.astype(np.float64) + eps) + beta
+    got = _as_float(out)
+    if got is not None and got.shape == x.shape and np.all(np.isfinite(got)):
+        off = float(np.max(np.abs(got - expected)))
+        if off > 0 and float(np.max(np.abs(got - candidate))) <= 0.1 * off:
+            return ("your output matches the variance computed as E[x^2] - E[x]^2: in float32 the two "
+                    "terms nearly cancel when a feature's mean is far from 0 next to its spread, and "
+                    "their difference keeps few correct digits; compute the variance from the centred "
+                    "values x - mean")
+    return None
+
+
+def layernorm_forward_hint(out, x, gamma, beta, *, eps: float = 1e-5) -> str | None:
+    """Name the mistake a layer-norm ``out`` matches: the batch axis, the unbiased variance,
+    eps outside the root, the default eps instead of the one passed in."""
+    x_in = np.asarray(x)
+    x = x_in.astype(np.float64)
+    gamma, beta = (np.asarray(v, dtype=np.float64) for v in (gamma, beta))
+    N, D = x.shape
+    centred = x - x.mean(axis=1, keepdims=True)
+    var = (centred * centred).mean(axis=1, keepdims=True)
+    expected = _normalize(x, gamma, beta, centred, var, eps)
+    candidates = [
+        ("your output matches 1 / (sqrt(var) + eps): eps goes inside the square root, "
+         "sqrt(var + eps), as stated", gamma * centred / (np.sqrt(var) + eps) + beta),
+    ]
+    if N > 1:
+        columns = x - x.mean(axis=0)
+        candidates.insert(0, ("your output matches normalizing each feature over the batch (axis 0), "
+                              "which is batch norm: layer norm normalizes each example (row) over its "
+                              "features (axis 1)",
+                              _normalize(x, gamma, beta, columns, x.var(axis=0), eps)))
+    if D > 1:
+        candidates.append(("your output matches the unbiased variance (divided by D - 1): layer norm "
+                           "normalizes with each example's own, biased variance (divided by D)",
+                           _normalize(x, gamma, beta, centred, var * D / (D - 1), eps)))
+    if eps != 1e-5:
+        candidates.append((f"your output matches eps=1e-5, not the eps={eps:g} passed in: use the eps "
+                           "argument", _normalize(x, gamma, beta, centred, var, 1e-5)))
+    return _matching(out, expected, candidates,
+                     rtol=1e-8 if x_in.dtype == np.float64 else default_rtol(x_in.dtype))
+
+
+def backward_hint(dx, *, x, gamma, beta, dout, eps=1e-5) -> str | None:
+    """Name the mistake a batch-norm training ``dx`` matches: a path of the graph left out
+    (through the mean, the variance, or both), the path through the variance with its sign
+    flipped or at half its size, a factor 1/N missing, eps outside the square root."""
+    def dx_of(**kw):
+        return torch_batchnorm(x, gamma, beta, dout, train=True, **{"eps": eps, **kw})["dx"]
+
+    right, without_variance = dx_of(), dx_of(detach="variance")
+    var = np.asarray(x, dtype=np.float64).var(axis=0)
+    N = np.shape(x)[0]
+    return _matching(dx, right, [
+        ("the paths through the mean and the variance are both missing", dx_of(detach="both")),
+        ("the path through the mean is missing (x reaches the loss through x_c directly and "
+         "through the batch mean)", dx_of(detach="mean")),
+        ("the path through the variance is missing (x_c is used twice: in the variance and in "
+         "x_hat)", without_variance),
+        ("your dx matches the path through the variance with its sign flipped: look at the sign "
+         "of the derivative of (v + eps)^(-1/2)", 2 * without_variance - right),
+        ("your dx matches the path through the variance at half its size: look at the derivative "
+         "of the variance, a mean of squares, with respect to x_c", (without_variance + right) / 2),
+        (f"your dx is N = {N} times the right one: a factor 1/N is missing (the batch mean and "
+         "variance are averages over the N examples)", N * right),
+        ("your dx matches 1 / (sqrt(var) + eps) in place of 1 / sqrt(var + eps): eps goes inside "
+         "the square root in the backward pass too", dx_of(eps=(np.sqrt(var) + eps) ** 2 - var)),
+    ])
+
+
+def batchnorm_dx_hint(x, gamma, beta, dout, *, train: bool, eps=1e-5) -> Callable:
+    """For ``check_norm_gradients``: dx -> the name of its mistake (``backward_hint``) in
+    training; at evaluation (training already passed) what is left of the graph."""
+    if not train:
+        return lambda dx: ("your dx in training passed, at evaluation it does not: there the "
+                           "running statistics are constants, so x reaches the output only "
+                           "through x_hat (no path through the batch's mean or variance)")
+    return lambda dx: backward_hint(dx, x=x, gamma=gamma, beta=beta, dout=dout, eps=eps)
+
+
+def layernorm_dx_hint(x, gamma, beta, dout, *, eps=1e-5) -> Callable:
+    """For ``check_norm_gradients``: dx -> the name of the layer-norm mistake it matches."""
+    def hint(dx):
+        def dx_of(**kw):
+            return torch_layernorm(x, kw.pop("gamma", gamma), beta, dout, eps=eps, **kw)["dx"]
+        return _matching(dx, dx_of(), [
+            ("the paths through the example's mean and variance are both missing", dx_of(detach="both")),
+            ("the path through the mean is missing (x reaches the loss through x_c directly and "
+             "through the example's mean)", dx_of(detach="mean")),
+            ("the path through the variance is missing (x_c is used twice: in the example's variance "
+             "and in x_hat)", dx_of(detach="variance")),
+            ("your dx matches batch norm's form with gamma taken out of the sums: layer norm's sums "
+             "run over the features, and gamma differs from feature to feature, so keep it inside "
+             "them (work with dxhat)", np.asarray(gamma) * dx_of(gamma=np.ones(np.shape(gamma)))),
+        ])
+    return hint
+
+
+def dropout_backward_hint(dx, *, out, x, dout, p: float, train: bool) -> str | None:
+    """Name the mistake a dropout ``dx`` matches, the mask read off the forward pass's ``out``
+    (x has no zeros); each candidate is autograd's gradient of a mistaken forward pass."""
+    got = _as_float(dx)
+    if not train:
+        if got is not None and got.shape == np.shape(dout) and np.any(dout) and not np.any(got):
+            return "at evaluation dropout is the identity: what is the gradient of the identity?"
+        return None
+    kept = _tensor((np.asarray(out) != 0).astype(np.float64))
+
+    def gradient(forward):
+        xt = _tensor(x, True)
+        forward(xt).backward(_tensor(dout))
+        return xt.grad.numpy()
+
+    return _matching(dx, gradient(lambda v: v * kept / (1 - p)), [
+        ("your dx is the upstream gradient through the 0/1 mask only: look at everything the "
+         "forward pass does to a kept unit", gradient(lambda v: v * kept)),
+        ("your dx gives every unit a gradient, the dropped units too: look at what a dropped unit "
+         "contributes to out", gradient(lambda v: v / (1 - p))),
+        ("your dx is the masked gradient multiplied by 1 - p: compare with what the forward pass "
+         "does to a kept unit", gradient(lambda v: v * kept * (1 - p))),
+    ])
 
 
 def check_steps(got, expected: Mapping, *, name: str, steps: Mapping[str, str],
@@ -481,8 +699,11 @@ def check_mask_from_rng(fn: Callable, x, p: float, seed: int, *, name: str) -> N
 
 # ------------------------------------------------------------------------- gradients
 
-def check_answer_shapes(answer, shapes: Mapping[str, tuple], *, name: str) -> None:
-    """A checkpoint's answer is a dict with these keys, each a number or array of this shape."""
+def check_answer_shapes(answer, shapes: Mapping[str, tuple], *, name: str,
+                        hints: Mapping[str, Mapping[tuple, str]] | None = None) -> None:
+    """A checkpoint's answer is a dict with these keys, each a number or array of this shape.
+
+    hints: {key: {wrong shape: what that shape means}} for shapes a known slip gives."""
     if not isinstance(answer, Mapping):
         fail(f"{name} should return a dict with the keys {list(shapes)}, got "
              f"{getattr(answer, 'type_name', type(answer).__name__)}.")
@@ -493,7 +714,9 @@ def check_answer_shapes(answer, shapes: Mapping[str, tuple], *, name: str) -> No
         value = as_array(answer[key], name, repr(key))
         if value.shape != tuple(shape):
             what = "a single number" if shape == () else f"shape {tuple(shape)}"
-            fail(f"{name}: {key!r} has shape {value.shape}; it should be {what}.")
+            hint = (hints or {}).get(key, {}).get(value.shape)
+            fail(f"{name}: {key!r} has shape {value.shape}; it should be {what}."
+                 + (f"\n  hint: {hint}" if hint else ""))
 
 
 def check_param_grad(got, expected, *, name: str, output: str, hint: str | None = None,
@@ -502,19 +725,35 @@ def check_param_grad(got, expected, *, name: str, output: str, hint: str | None 
     with a batch axis gets the hint that the parameter is shared by every example."""
     got_array = as_array(got, name, output)
     expected = np.asarray(expected)
-    if expected.ndim == 1 and got_array.ndim == 2 and got_array.shape[1:] == expected.shape:
-        fail(f"{name}: {output} has shape {got_array.shape}, expected {expected.shape}."
-             "\n  hint: gamma and beta are shared by every example of the batch, so their gradients "
-             "add up the contributions of all examples (a sum over axis 0)")
+    _check_shared_shape(got_array, expected.shape, name=name, output=output)
     check_close(got_array, expected, name=name, output=output, hint=hint, atol=atol)
 
 
+def _check_shared_shape(got: np.ndarray, shape: tuple, *, name: str, output: str) -> None:
+    if len(shape) == 1 and got.ndim == 2 and got.shape[1:] == tuple(shape):
+        fail(f"{name}: {output} has shape {got.shape}, expected {tuple(shape)}."
+             "\n  hint: gamma and beta are shared by every example of the batch, so their gradients "
+             "add up the contributions of all examples (a sum over axis 0)")
+
+
+def check_grad_shapes(grads, inputs: tuple, *, name: str) -> None:
+    """(dx, dgamma, dbeta) shaped like (x, gamma, beta); a parameter's gradient with a batch
+    axis gets the hint that the parameter is shared by every example."""
+    for output, got, like in zip(("dx", "dgamma", "dbeta"), grads, inputs):
+        got = as_array(got, name, output)
+        _check_shared_shape(got, np.shape(like), name=name, output=output)
+        check_shape(got, np.shape(like), name=name, output=output)
+
+
 def check_norm_gradients(forward_out: Callable, forward: Callable, backward: Callable, inputs: tuple,
-                         dout, *, name: str, extra: tuple = (), where: str = "") -> None:
+                         dout, *, name: str, extra: tuple = (), where: str = "",
+                         dx_hint: Callable | None = None) -> None:
     """The backward pass against centered differences of the student's own forward pass.
 
     forward_out(x, gamma, beta) -> out; forward(x, gamma, beta, *extra) -> (out, cache, ...)
-    gives the cache for backward(dout, cache) -> (dx, dgamma, dbeta).
+    gives the cache for backward(dout, cache) -> (dx, dgamma, dbeta). dx_hint(dx) -> the
+    mistake a wrong dx matches (``batchnorm_dx_hint``, ``layernorm_dx_hint``), asked only
+    when dx fails.
     """
     x, gamma, beta = (np.asarray(value, dtype=np.float64) for value in inputs)
     dout = np.asarray(dout, dtype=np.float64)
@@ -526,11 +765,41 @@ def check_norm_gradients(forward_out: Callable, forward: Callable, backward: Cal
         check_dtype(got, np.float64, name=name, output=output)
         if np.shape(got) != like.shape:   # a shape failure, with the hint for gamma and beta
             check_param_grad(got, np.zeros_like(like), name=name, output=output)
-    from .checks import check_gradients
-    check_gradients(lambda x, gamma, beta: float(np.sum(dout * np.asarray(forward_out(x, gamma, beta)))),
-                    {"x": x, "gamma": gamma, "beta": beta},
-                    {"x": grads[0], "gamma": grads[1], "beta": grads[2]}, name=name + where,
-                    batch_size=x.shape[0])
+    inputs = {"x": x, "gamma": gamma, "beta": beta}
+
+    def loss(**values):
+        return float(np.sum(dout * np.asarray(forward_out(values["x"], values["gamma"], values["beta"]))))
+
+    check_parameter_gradients(loss, inputs, dict(zip(inputs, grads)), name=name + where,
+                              batch_size=x.shape[0],
+                              hints={"x": dx_hint} if dx_hint else None)
+
+
+def check_parameter_gradients(f: Callable[..., float], inputs: Mapping[str, np.ndarray], analytic: Mapping,
+                              *, name: str, batch_size=None,
+                              hints: Mapping[str, Callable] | None = None) -> None:
+    """``checks.check_gradient`` for every input of ``f(**inputs)`` in order, output ``d<key>``;
+    on a failure, ``hints[key](analytic[key])`` (when given) names the mistake."""
+    from .checks import check_gradient
+    values = {key: np.array(value, dtype=np.float64) for key, value in inputs.items()}
+    missing = [key for key in values if key not in analytic]
+    if missing:
+        fail(f"{name}: the gradients for {', '.join(missing)} are missing (got keys {sorted(analytic)}).")
+    for key in values:
+        def partial(v, key=key):
+            return f(**{**values, key: v})
+        check = dict(name=name, output=f"the gradient d{key}", batch_size=batch_size)
+        try:
+            check_gradient(partial, values[key], analytic[key], **check)
+        except CheckFailure:
+            hint = (hints or {}).get(key)
+            try:
+                text = hint(analytic[key]) if hint else None
+            except Exception:   # a hint that cannot be worked out (a broken helper) says nothing
+                text = None
+            if not text:
+                raise
+            check_gradient(partial, values[key], analytic[key], hint=text, **check)
 
 
 def check_batchnorm_backward(forward: Callable, backward: Callable, rng: np.random.Generator,
@@ -584,14 +853,24 @@ def check_batchnorm_backward(forward: Callable, backward: Callable, rng: np.rand
         check_close(got, ref[output], name=name, output=f"{output} (float32){where}", atol=1e-4 * size * N)
 
 
-def check_network(got, ref, params: Mapping, *, name: str, where: str = "", batch_size=None) -> None:
-    """(loss, grads, new_state) of the network against ``torch_network``'s."""
+def check_network(got, ref, params: Mapping, *, name: str, where: str = "", batch_size=None,
+                  old_state=None, mistakes: Callable[[], Mapping[str, tuple]] | None = None) -> None:
+    """(loss, grads, new_state) of the network against ``torch_network``'s.
+
+    old_state: the state passed in, named when it comes back instead of the new one.
+    mistakes: () -> {hint: (loss, grads, new_state) of a mistaken network}, asked only when
+    the loss is wrong; the hint of the first one whose loss matches is given.
+    """
     from .checks import check_scalar
     loss, grads, state = got
     ref_loss, ref_grads, ref_state = ref
-    check_scalar(loss, ref_loss, name=name + where, output="the loss",
-                 hint="the mean cross-entropy plus (weight_decay / 2) * the squared weights W (not b, "
-                      "gamma or beta)")
+    hint = "the mean cross-entropy plus (weight_decay / 2) * the squared weights W (not b, gamma or beta)"
+    try:
+        check_scalar(loss, ref_loss, name=name + where, output="the loss")
+    except CheckFailure:
+        wrong = mistakes() if mistakes else {}
+        hint = _matching(loss, ref_loss, [(text, value[0]) for text, value in wrong.items()]) or hint
+        check_scalar(loss, ref_loss, name=name + where, output="the loss", hint=hint)
     if not isinstance(grads, Mapping) or set(grads) != set(params):
         fail(f"{name}{where}: grads should have the keys {sorted(params)}, got "
              f"{sorted(grads) if isinstance(grads, Mapping) else type(grads).__name__}.")
@@ -608,8 +887,37 @@ def check_network(got, ref, params: Mapping, *, name: str, where: str = "", batc
     for key, values in ref_state.items():
         if not isinstance(state[key], Mapping) or set(state[key]) != set(STATE_KEYS):
             fail(f"{name}{where}: new_state[{key!r}] should be a dict with the keys {list(STATE_KEYS)}.")
+        old = (old_state or {}).get(key)
         for item in STATE_KEYS:
+            stale = old is not None and _matching(state[key][item], values[item], [("stale", old[item])])
             check_close(state[key][item], values[item], name=name + where,
                         output=f"new_state[{key!r}][{item!r}]",
-                        hint="each batch-norm layer keeps its own running statistics, updated in "
+                        hint="your new_state is the state passed in, unchanged: return the new running "
+                             "statistics each batch-norm layer computed in training" if stale else
+                             "each batch-norm layer keeps its own running statistics, updated in "
                              "training only")
+
+
+def network_dropout_hint(dropout_forward: Callable, grads: Mapping, params: Mapping, X, y, *, p: float,
+                         seed: int, **network) -> str | None:
+    """Name the mistake the network's gradients with dropout match: the backward pass skips
+    dropout. The masks are drawn as the network draws them, with the student's
+    ``dropout_forward`` and a fresh ``np.random.default_rng(seed)``, layer 1 first."""
+    generator = np.random.default_rng(seed)
+    N, layers = np.shape(X)[0], sum(key.startswith("W") for key in params)
+    masks = []
+    for l in range(1, layers):
+        out = call(dropout_forward, np.ones((N, np.shape(params[f"b{l}"])[0])), p, generator, True,
+                   name="dropout_forward")[0]
+        masks.append((np.asarray(out) != 0).astype(np.float64))
+    right = torch_network(params, X, y, dropout=p, masks=masks, **network)[1]
+    skipped = torch_network(params, X, y, dropout=p, masks=masks, skip_dropout_backward=True, **network)[1]
+    scale = max(float(np.max(np.abs(value))) for value in skipped.values())
+    if (all(np.shape(grads[key]) == np.shape(skipped[key])
+            and np.max(np.abs(np.asarray(grads[key], dtype=np.float64) - skipped[key])) <= 1e-8 * scale
+            for key in params)
+            and any(np.max(np.abs(right[key] - skipped[key])) > 1e-6 * scale for key in params)):
+        return ("your gradients match a backward pass that skips dropout: the forward pass dropped "
+                "some units and scaled the rest, and the backward pass has to go back through that "
+                "too")
+    return None

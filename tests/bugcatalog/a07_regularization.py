@@ -29,7 +29,8 @@ def _check_p(p):
         raise ValueError(f"p must be in [0, 1), got {p}")
 
 
-@bug("dropout_forward", "kept values not scaled by 1 / (1 - p)")
+@bug("dropout_forward", "kept values not scaled by 1 / (1 - p)",
+     diagnosis='not scaled')
 def dropout_forward_no_scale(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -38,7 +39,8 @@ def dropout_forward_no_scale(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "scales at evaluation too (classic dropout mixed with inverted)")
+@bug("dropout_forward", "scales at evaluation too (classic dropout mixed with inverted)",
+     diagnosis='changes nothing')
 def dropout_forward_scales_at_eval(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -47,7 +49,8 @@ def dropout_forward_scales_at_eval(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "p used as the keep probability")
+@bug("dropout_forward", "p used as the keep probability",
+     diagnosis='probability of dropping')
 def dropout_forward_keep_probability(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -56,7 +59,8 @@ def dropout_forward_keep_probability(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "mask drawn from NumPy's global random state, not from rng")
+@bug("dropout_forward", "mask drawn from NumPy's global random state, not from rng",
+     diagnosis='global state')
 def dropout_forward_global_random(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -65,7 +69,8 @@ def dropout_forward_global_random(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "a fixed seed inside: the same mask every step")
+@bug("dropout_forward", "a fixed seed inside: the same mask every step",
+     diagnosis='fixed seed')
 def dropout_forward_fixed_seed(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -74,7 +79,8 @@ def dropout_forward_fixed_seed(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "draws from a copy of rng: the generator never advances")
+@bug("dropout_forward", "draws from a copy of rng: the generator never advances",
+     diagnosis='from a copy')
 def dropout_forward_copied_rng(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -83,7 +89,8 @@ def dropout_forward_copied_rng(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "divides by p instead of 1 - p")
+@bug("dropout_forward", "divides by p instead of 1 - p",
+     diagnosis='divided by p')
 def dropout_forward_divides_by_p(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -92,7 +99,8 @@ def dropout_forward_divides_by_p(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "float64 mask: float32 inputs come back as float64")
+@bug("dropout_forward", "float64 mask: float32 inputs come back as float64",
+     diagnosis="keep the input's dtype")
 def dropout_forward_float64(x, p, rng, train):
     _check_p(p)
     if not train or p == 0:
@@ -101,7 +109,8 @@ def dropout_forward_float64(x, p, rng, train):
     return x * mask, mask
 
 
-@bug("dropout_forward", "no check of p: p = 1 divides by zero")
+@bug("dropout_forward", "no check of p: p = 1 divides by zero",
+     diagnosis='should raise a ValueError')
 def dropout_forward_no_check(x, p, rng, train):
     if not train or p == 0:
         return x.copy(), None
@@ -123,21 +132,24 @@ def dropout_forward_where(x, p, rng, train):
 
 # ---------------------------------------------------------------------- dropout_backward
 
-@bug("dropout_backward", "gradient through the 0/1 mask, without the 1 / (1 - p)")
+@bug("dropout_backward", "gradient through the 0/1 mask, without the 1 / (1 - p)",
+     diagnosis='0/1 mask only')
 def dropout_backward_no_scale(dout, cache):
     if cache is None:
         return dout.copy()
     return dout * (cache != 0)
 
 
-@bug("dropout_backward", "forgets the mask: every unit gets the scaled gradient")
+@bug("dropout_backward", "forgets the mask: every unit gets the scaled gradient",
+     diagnosis='dropped units')
 def dropout_backward_no_mask(dout, cache):
     if cache is None:
         return dout.copy()
     return dout * cache.max()
 
 
-@bug("dropout_backward", "multiplies by 1 - p instead of dividing")
+@bug("dropout_backward", "multiplies by 1 - p instead of dividing",
+     diagnosis='multiplied by 1 - p')
 def dropout_backward_times_keep(dout, cache):
     if cache is None:
         return dout.copy()
@@ -145,7 +157,8 @@ def dropout_backward_times_keep(dout, cache):
     return dout * (cache != 0) * keep
 
 
-@bug("dropout_backward", "zero gradient at evaluation")
+@bug("dropout_backward", "zero gradient at evaluation",
+     diagnosis='identity')
 def dropout_backward_eval_zero(dout, cache):
     if cache is None:
         return np.zeros_like(dout)
@@ -164,25 +177,29 @@ def dropout_backward_multiply(dout, cache):
 
 # ---------------------------------------------------------------------- checkpoint_dropout
 
-@bug("checkpoint_dropout", "kept values not divided by 1 - p")
+@bug("checkpoint_dropout", "kept values not divided by 1 - p",
+     diagnosis='not divided by 1 - p')
 def checkpoint_dropout_no_scale():
     return {"out": [[1, 0, 3], [4, 5, 0]], "dx_train": [[0.4, 0, -0.8], [1.2, -1.6, 0]],
             "dx_eval": [[0.4, 2, -0.8], [1.2, -1.6, 1]]}
 
 
-@bug("checkpoint_dropout", "divided by p = 0.2 instead of 1 - p")
+@bug("checkpoint_dropout", "divided by p = 0.2 instead of 1 - p",
+     diagnosis='keep probability')
 def checkpoint_dropout_by_p():
     return {"out": [[5, 0, 15], [20, 25, 0]], "dx_train": [[2, 0, -4], [6, -8, 0]],
             "dx_eval": [[0.4, 2, -0.8], [1.2, -1.6, 1]]}
 
 
-@bug("checkpoint_dropout", "the gradient not masked")
+@bug("checkpoint_dropout", "the gradient not masked",
+     diagnosis='pass nothing back')
 def checkpoint_dropout_gradient_unmasked():
     return {"out": [[1.25, 0, 3.75], [5, 6.25, 0]], "dx_train": [[0.5, 2.5, -1], [1.5, -2, 1.25]],
             "dx_eval": [[0.4, 2, -0.8], [1.2, -1.6, 1]]}
 
 
-@bug("checkpoint_dropout", "masked and scaled at evaluation too")
+@bug("checkpoint_dropout", "masked and scaled at evaluation too",
+     diagnosis='identity')
 def checkpoint_dropout_eval_masked():
     return {"out": [[1.25, 0, 3.75], [5, 6.25, 0]], "dx_train": [[0.5, 0, -1], [1.5, -2, 0]],
             "dx_eval": [[0.5, 0, -1], [1.5, -2, 0]]}
@@ -237,64 +254,76 @@ def _bn(x, gamma, beta, state, train, momentum, eps, *, unbiased_norm=False, eps
     return gamma * x_hat + beta, cache, new_state
 
 
-@bug("batchnorm_forward", "normalizes with the unbiased variance (divides by N - 1)")
+@bug("batchnorm_forward", "normalizes with the unbiased variance (divides by N - 1)",
+     diagnosis='unbiased variance')
 def batchnorm_forward_unbiased(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, unbiased_norm=True)
 
 
-@bug("batchnorm_forward", "eps outside the square root: 1 / (sqrt(var) + eps)")
+@bug("batchnorm_forward", "eps outside the square root: 1 / (sqrt(var) + eps)",
+     diagnosis='inside the square root')
 def batchnorm_forward_eps_outside(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, eps_outside=True)
 
 
 @bug("batchnorm_forward", "one-pass variance E[x^2] - E[x]^2: cancels in float32 for a mean far "
-     "from 0 next to the spread")
+     "from 0 next to the spread",
+     diagnosis='cancel')
 def batchnorm_forward_one_pass_variance(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, one_pass=True)
 
 
-@bug("batchnorm_forward", "running statistics also updated in eval mode")
+@bug("batchnorm_forward", "running statistics also updated in eval mode",
+     diagnosis='changed in eval mode')
 def batchnorm_forward_updates_in_eval(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, update_in_eval=True)
 
 
-@bug("batchnorm_forward", "running statistics never updated")
+@bug("batchnorm_forward", "running statistics never updated",
+     diagnosis='not updated in training')
 def batchnorm_forward_never_updates(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, never_update=True)
 
 
-@bug("batchnorm_forward", "momentum reversed: new = (1 - momentum) * old + momentum * batch")
+@bug("batchnorm_forward", "momentum reversed: new = (1 - momentum) * old + momentum * batch",
+     diagnosis='momentum is reversed')
 def batchnorm_forward_reversed_momentum(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, reversed_momentum=True)
 
 
-@bug("batchnorm_forward", "running variance kept with the biased batch variance")
+@bug("batchnorm_forward", "running variance kept with the biased batch variance",
+     diagnosis='biased batch variance')
 def batchnorm_forward_biased_running(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, biased_running=True)
 
 
-@bug("batchnorm_forward", "running statistics replaced by the batch's, not blended")
+@bug("batchnorm_forward", "running statistics replaced by the batch's, not blended",
+     diagnosis='replaced by the batch statistics')
 def batchnorm_forward_replaces(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, replace=True)
 
 
-@bug("batchnorm_forward", "normalizes over the features (axis 1) instead of the batch")
+@bug("batchnorm_forward", "normalizes over the features (axis 1) instead of the batch",
+     diagnosis='over its features')
 def batchnorm_forward_wrong_axis(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     out, cache, _ = _bn(x, gamma, beta, state, train, momentum, eps, axis=1, never_update=True)
     return out, cache, _bn(x, gamma, beta, state, train, momentum, eps)[2]
 
 
-@bug("batchnorm_forward", "normalizes with the running statistics in training too")
+@bug("batchnorm_forward", "normalizes with the running statistics in training too",
+     diagnosis='normalizing with the running statistics')
 def batchnorm_forward_running_in_train(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, running_in_train=True)
 
 
-@bug("batchnorm_forward", "no error for N = 1 in training (returns nan running variance)")
+@bug("batchnorm_forward", "no error for N = 1 in training (returns nan running variance)",
+     diagnosis='should raise a ValueError')
 def batchnorm_forward_no_n1_error(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     return _bn(x, gamma, beta, state, train, momentum, eps, no_n1_check=True)
 
 
-@bug("batchnorm_forward", "updates the state dict it was given, in place")
+@bug("batchnorm_forward", "updates the state dict it was given, in place",
+     diagnosis='in place')
 def batchnorm_forward_in_place(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     out, cache, new_state = _bn(x, gamma, beta, state, train, momentum, eps)
     if state is not None:
@@ -303,7 +332,8 @@ def batchnorm_forward_in_place(x, gamma, beta, state, train, momentum=0.9, eps=1
     return out, cache, new_state
 
 
-@bug("batchnorm_forward", "initial running statistics float64 for float32 input")
+@bug("batchnorm_forward", "initial running statistics float64 for float32 input",
+     diagnosis="keep the input's dtype")
 def batchnorm_forward_float64_state(x, gamma, beta, state, train, momentum=0.9, eps=1e-5):
     if state is None:
         state = {"running_mean": np.zeros(x.shape[1]), "running_var": np.ones(x.shape[1])}
@@ -390,38 +420,41 @@ def _closed(dout, cache, *, mean_term=True, var_term=True, factor_n=True, sum_pa
 
 _BACKWARD_BUGS = [
     ("no_mean_path", "the path through the batch mean is missing",
-     lambda dout, cache: _staged(dout, cache, mean_path=False)),
+     "path through the mean is missing", lambda dout, cache: _staged(dout, cache, mean_path=False)),
     ("no_variance_path", "the path through the batch variance is missing",
-     lambda dout, cache: _staged(dout, cache, var_path=False)),
+     "path through the variance is missing", lambda dout, cache: _staged(dout, cache, var_path=False)),
     ("params_not_summed", "gamma and beta gradients not summed over the batch",
-     lambda dout, cache: _staged(dout, cache, sum_params=False)),
+     "shared by every example", lambda dout, cache: _staged(dout, cache, sum_params=False)),
     ("eps_outside", "eps outside the square root in the backward pass",
-     lambda dout, cache: _staged(dout, cache, eps_outside=True)),
+     "inside the square root", lambda dout, cache: _staged(dout, cache, eps_outside=True)),
     ("closed_no_1_over_n", "closed form without the 1/N factor",
-     lambda dout, cache: _closed(dout, cache, factor_n=False)),
+     "factor 1/N", lambda dout, cache: _closed(dout, cache, factor_n=False)),
     ("closed_no_mean_term", "closed form without the dbeta term (mean path)",
-     lambda dout, cache: _closed(dout, cache, mean_term=False)),
+     "path through the mean is missing", lambda dout, cache: _closed(dout, cache, mean_term=False)),
     ("closed_no_variance_term", "closed form without the x_hat * dgamma term (variance path)",
-     lambda dout, cache: _closed(dout, cache, var_term=False)),
+     "path through the variance is missing", lambda dout, cache: _closed(dout, cache, var_term=False)),
     ("closed_params_not_summed", "closed form, gamma and beta gradients not summed",
-     lambda dout, cache: _closed(dout, cache, sum_params=False)),
+     "shared by every example", lambda dout, cache: _closed(dout, cache, sum_params=False)),
 ]
 for _target in ("batchnorm_backward", "batchnorm_backward_closed"):
-    for _name, _why, _function in _BACKWARD_BUGS:
-        bug(_target, _why)(_named(f"{_target}_{_name}", lambda dout, cache, f=_function: f(dout, cache)))
+    for _name, _why, _diagnosis, _function in _BACKWARD_BUGS:
+        bug(_target, _why, diagnosis=_diagnosis)(
+            _named(f"{_target}_{_name}", lambda dout, cache, f=_function: f(dout, cache)))
 
-bug("batchnorm_backward", "sign of dvar flipped")(
+bug("batchnorm_backward", "sign of dvar flipped", diagnosis="sign flipped")(
     _named("batchnorm_backward_dvar_sign", lambda dout, cache: _staged(dout, cache, var_sign=-1.0)))
-bug("batchnorm_backward", "variance path with 1/N instead of 2/N")(
+bug("batchnorm_backward", "variance path with 1/N instead of 2/N", diagnosis="half its size")(
     _named("batchnorm_backward_variance_factor", lambda dout, cache: _staged(dout, cache, var_factor=1.0)))
 
 
-@bug("batchnorm_backward", "eval-mode cache treated like a training one")
+@bug("batchnorm_backward", "eval-mode cache treated like a training one",
+     diagnosis='constants')
 def batchnorm_backward_ignores_mode(dout, cache):
     return _staged(dout, {**cache, "train": True})
 
 
-@bug("batchnorm_backward_closed", "the training formula at evaluation too")
+@bug("batchnorm_backward_closed", "the training formula at evaluation too",
+     diagnosis='constants')
 def batchnorm_backward_closed_ignores_mode(dout, cache):
     return _closed(dout, {**cache, "train": True})
 
@@ -471,27 +504,32 @@ _STAGED = {"dbeta": 2.0, "dgamma": -0.8, "dxhat": [2.0, -2.0, 4.0, 0.0], "ds": -
            "dxc": [0.288, -0.416, 0.816, 0.112], "dmu": -0.8, "dx": [0.088, -0.616, 0.616, -0.088]}
 
 
-@bug("checkpoint_batchnorm_staged", "the path through the mean forgotten: dx = dxc")
+@bug("checkpoint_batchnorm_staged", "the path through the mean forgotten: dx = dxc",
+     diagnosis='path through the mean')
 def checkpoint_staged_no_mean_path():
     return {**_STAGED, "dx": [0.288, -0.416, 0.816, 0.112]}
 
 
-@bug("checkpoint_batchnorm_staged", "x_c used once: the variance path left out of dxc")
+@bug("checkpoint_batchnorm_staged", "x_c used once: the variance path left out of dxc",
+     diagnosis='path through the variance')
 def checkpoint_staged_no_variance_path():
     return {**_STAGED, "dxc": [0.4, -0.4, 0.8, 0.0], "dmu": -0.8, "dx": [0.2, -0.6, 0.6, -0.2]}
 
 
-@bug("checkpoint_batchnorm_staged", "sign of dv flipped")
+@bug("checkpoint_batchnorm_staged", "sign of dv flipped",
+     diagnosis='sign of dv')
 def checkpoint_staged_dv_sign():
     return {**_STAGED, "dv": -0.032}
 
 
-@bug("checkpoint_batchnorm_staged", "dmu / N forgotten: dx = dxc + dmu")
+@bug("checkpoint_batchnorm_staged", "dmu / N forgotten: dx = dxc + dmu",
+     diagnosis='factor 1/N')
 def checkpoint_staged_missing_n():
     return {**_STAGED, "dx": [-0.512, -1.216, 0.016, -0.688]}
 
 
-@bug("checkpoint_batchnorm_staged", "dxhat without gamma")
+@bug("checkpoint_batchnorm_staged", "dxhat without gamma",
+     diagnosis='carries the factor gamma')
 def checkpoint_staged_no_gamma():
     return {**_STAGED, "dxhat": [1.0, -1.0, 2.0, 0.0]}
 
@@ -506,22 +544,26 @@ _CLOSED = {"dbeta": [2.0, 2.0], "dgamma": [-2.0, -1.2],
            "dx": [[0.6, 0.088], [-0.6, -0.184], [0.6, -0.216], [-0.6, 0.312]]}
 
 
-@bug("checkpoint_batchnorm_closed", "the dbeta term left out")
+@bug("checkpoint_batchnorm_closed", "the dbeta term left out",
+     diagnosis='path through the mean')
 def checkpoint_closed_no_mean():
-    return {**_CLOSED, "dx": [[0.9, 0.128], [-0.3, -0.144], [0.9, -0.176], [-0.3, 0.352]]}
+    return {**_CLOSED, "dx": [[0.9, 0.188], [-0.3, -0.084], [0.9, -0.116], [-0.3, 0.412]]}
 
 
-@bug("checkpoint_batchnorm_closed", "the x_hat * dgamma term left out")
+@bug("checkpoint_batchnorm_closed", "the x_hat * dgamma term left out",
+     diagnosis='path through the variance')
 def checkpoint_closed_no_variance():
     return {**_CLOSED, "dx": [[0.9, 0.1], [-0.3, -0.1], [0.3, -0.3], [-0.9, 0.3]]}
 
 
-@bug("checkpoint_batchnorm_closed", "dx without the 1/N: four times too large")
+@bug("checkpoint_batchnorm_closed", "dx without the 1/N: four times too large",
+     diagnosis='factor 1/N')
 def checkpoint_closed_times_n():
     return {**_CLOSED, "dx": [[2.4, 0.352], [-2.4, -0.736], [2.4, -0.864], [-2.4, 1.248]]}
 
 
-@bug("checkpoint_batchnorm_closed", "dgamma summed over x instead of x_hat")
+@bug("checkpoint_batchnorm_closed", "dgamma summed over x instead of x_hat",
+     diagnosis='x_hat (not x)')
 def checkpoint_closed_dgamma_x():
     return {**_CLOSED, "dgamma": [0.0, 4.0]}
 
@@ -544,22 +586,26 @@ def _ln(x, gamma, beta, eps=1e-5, *, axis=1, unbiased=False, eps_outside=False):
     return gamma * x_hat + beta, {"x_hat": x_hat, "inv_std": inv_std, "gamma": gamma}
 
 
-@bug("layernorm_forward", "normalizes over the batch (axis 0): batch norm")
+@bug("layernorm_forward", "normalizes over the batch (axis 0): batch norm",
+     diagnosis='which is batch norm')
 def layernorm_forward_batch_axis(x, gamma, beta, eps=1e-5):
     return _ln(x, gamma, beta, eps, axis=0)
 
 
-@bug("layernorm_forward", "unbiased variance")
+@bug("layernorm_forward", "unbiased variance",
+     diagnosis='unbiased variance')
 def layernorm_forward_unbiased(x, gamma, beta, eps=1e-5):
     return _ln(x, gamma, beta, eps, unbiased=True)
 
 
-@bug("layernorm_forward", "eps outside the square root")
+@bug("layernorm_forward", "eps outside the square root",
+     diagnosis='inside the square root')
 def layernorm_forward_eps_outside(x, gamma, beta, eps=1e-5):
     return _ln(x, gamma, beta, eps, eps_outside=True)
 
 
-@bug("layernorm_forward", "ignores the eps argument")
+@bug("layernorm_forward", "ignores the eps argument",
+     diagnosis='eps argument')
 def layernorm_forward_fixed_eps(x, gamma, beta, eps=1e-5):
     return _ln(x, gamma, beta, 1e-5)
 
@@ -583,13 +629,17 @@ def _ln_back(dout, cache, *, gamma_inside=True, mean_term=True, var_term=True, s
     return (dx if gamma_inside else dx * gamma), dgamma, dbeta
 
 
-bug("layernorm_backward", "gamma pulled out of the feature sums (batch norm's form)")(
+bug("layernorm_backward", "gamma pulled out of the feature sums (batch norm's form)",
+    diagnosis="out of the sums")(
     _named("layernorm_backward_gamma_outside", lambda dout, cache: _ln_back(dout, cache, gamma_inside=False)))
-bug("layernorm_backward", "the path through the example's mean is missing")(
+bug("layernorm_backward", "the path through the example's mean is missing",
+    diagnosis="path through the mean is missing")(
     _named("layernorm_backward_no_mean_path", lambda dout, cache: _ln_back(dout, cache, mean_term=False)))
-bug("layernorm_backward", "the path through the example's variance is missing")(
+bug("layernorm_backward", "the path through the example's variance is missing",
+    diagnosis="path through the variance is missing")(
     _named("layernorm_backward_no_variance_path", lambda dout, cache: _ln_back(dout, cache, var_term=False)))
-bug("layernorm_backward", "gamma and beta gradients not summed over the batch")(
+bug("layernorm_backward", "gamma and beta gradients not summed over the batch",
+    diagnosis="shared by every example")(
     _named("layernorm_backward_params_not_summed", lambda dout, cache: _ln_back(dout, cache, sum_params=False)))
 
 
@@ -609,20 +659,23 @@ _LN = {"dxhat": [[1.0, -2.0, 2.0, 0.0], [0.0, 2.0, 0.0, 0.5]],
        "dgamma": [-1.4, -0.8, 0.4, 1.0], "dbeta": [1.0, 0.0, 2.0, 1.0]}
 
 
-@bug("checkpoint_layernorm", "dxhat without gamma")
+@bug("checkpoint_layernorm", "dxhat without gamma",
+     diagnosis='carries gamma')
 def checkpoint_layernorm_no_gamma():
     return {**_LN, "dxhat": [[1.0, -1.0, 2.0, 0.0], [0.0, 1.0, 0.0, 1.0]]}
 
 
-@bug("checkpoint_layernorm", "dbeta summed over the features (axis 1)")
+@bug("checkpoint_layernorm", "dbeta summed over the features (axis 1)",
+     diagnosis='one value per feature')
 def checkpoint_layernorm_dbeta_rows():
     return {**_LN, "dbeta": [2.0, 2.0]}
 
 
-@bug("checkpoint_layernorm", "gamma pulled out of the sums")
+@bug("checkpoint_layernorm", "gamma pulled out of the sums",
+     diagnosis='feature sums')
 def checkpoint_layernorm_gamma_outside():
     g = np.array([1.0, 2.0, 1.0, 0.5])
-    row1 = np.array([4 - 2, -4 - 2, 8 - 2, 0 - 2]) + 1.4 * np.array([-1.4, -0.2, 0.2, 1.4])
+    row1 = np.array([4 - 2, -4 - 2, 8 - 2, 0 - 2]) + 0.8 * np.array([-1.4, -0.2, 0.2, 1.4])
     row2 = np.array([0 - 2, 4 - 2, 0 - 2, 4 - 2]) - 0.0 * np.array([-1, -1, 1, 1])
     return {**_LN, "dx": (g * np.array([row1, row2]) / 20).tolist()}
 
@@ -636,17 +689,20 @@ def checkpoint_layernorm_fractions():
 
 # ---------------------------------------------------------------------- checkpoint_hidden_layer
 
-@bug("checkpoint_hidden_layer", "dropout's 1 / (1 - p) forgotten")
+@bug("checkpoint_hidden_layer", "dropout's 1 / (1 - p) forgotten",
+     diagnosis="dropout's factor")
 def checkpoint_hidden_no_scale():
     return {"du": [[0.4, 0.0, -0.8], [0.0, -1.2, 0.0]], "db": [0.0, 0.0, 0.0]}
 
 
-@bug("checkpoint_hidden_layer", "db as the sum of du over the batch (batch norm ignored)")
+@bug("checkpoint_hidden_layer", "db as the sum of du over the batch (batch norm ignored)",
+     diagnosis='changes nothing')
 def checkpoint_hidden_db_sum():
     return {"du": [[0.5, 0.0, -1.0], [0.0, -1.5, 0.0]], "db": [0.5, -1.5, -1.0]}
 
 
-@bug("checkpoint_hidden_layer", "the ReLU mask forgotten")
+@bug("checkpoint_hidden_layer", "the ReLU mask forgotten",
+     diagnosis='ReLU passes')
 def checkpoint_hidden_no_relu():
     return {"du": [[0.5, 0.0, -1.0], [2.5, -1.5, 0.5]], "db": [0.0, 0.0, 0.0]}
 
@@ -718,8 +774,8 @@ def _network(params, X, y, activation="relu", weight_decay=0.0, norm=None, dropo
     return loss, grads, new_state
 
 
-def _network_bug(name, why, **switch):
-    bug("regularized_mlp_loss", why)(_named(
+def _network_bug(name, why, diagnosis, **switch):
+    bug("regularized_mlp_loss", why, diagnosis=diagnosis)(_named(
         f"regularized_mlp_loss_{name}",
         lambda params, X, y, activation="relu", weight_decay=0.0, norm=None, dropout=0.0, state=None,
         train=True, rng=None: _network(params, X, y, activation, weight_decay, norm, dropout, state,
@@ -727,12 +783,15 @@ def _network_bug(name, why, **switch):
 
 
 _network_bug("decays_gamma_beta_biases", "weight decay on every parameter (b, gamma, beta too)",
-             decay_everything=True)
-_network_bug("dropout_at_eval", "dropout still applied at evaluation", dropout_at_eval=True)
-_network_bug("stale_state", "returns the old running statistics instead of the new ones", stale_state=True)
-_network_bug("batch_stats_at_eval", "batch statistics (and updates) at evaluation", batch_stats_at_eval=True)
+             "every parameter", decay_everything=True)
+_network_bug("dropout_at_eval", "dropout still applied at evaluation", "dropout is the identity",
+             dropout_at_eval=True)
+_network_bug("stale_state", "returns the old running statistics instead of the new ones",
+             "state passed in", stale_state=True)
+_network_bug("batch_stats_at_eval", "batch statistics (and updates) at evaluation",
+             "batch's own statistics", batch_stats_at_eval=True)
 _network_bug("no_dropout_backward", "the dropout mask left out of the backward pass",
-             skip_dropout_backward=True)
+             "skips dropout", skip_dropout_backward=True)
 
 
 @alternative("regularized_mlp_loss", "the staged batch-norm backward and layers kept in lists")
