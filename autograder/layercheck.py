@@ -5,7 +5,12 @@
 - ``call_mlp_loss`` / ``call_mlp_backward``: call the student's function and check the
   returned structure (a pair, the keys of params), with messages that say what came back;
 - ``check_checkpoint``: a hand-worked answer against the trusted one, naming the step that
-  went wrong when the answer equals a known mistake.
+  went wrong when the answer equals a known mistake;
+- naming the mistake (``activation_hint``, ``check_activation_out``, ``logits_hint``,
+  ``diagnose_mlp_backward``, ``diagnose_mlp_loss``, ``penalty_hint``, ``check_answer_shape``):
+  what a specific common mistake returns, computed afresh for the test's case, and the
+  sentence that names it when the student's answer equals it. They speak only about an
+  answer that is wrong, so a correct solution never meets them.
 
 Test cells keep their cases; these hold the machinery. They call graded functions only
 through ``ck.call`` with plain data, so they work in the student's kernel and in the

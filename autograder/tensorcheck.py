@@ -23,7 +23,9 @@ against autograd and against centered differences of the program's tail (everyth
 that value to the group's top). The upstream gradient handed to a step is either the true
 one (of the loss) or a random one (of some other scalar, ``sum(G * top)``), so that every
 step must follow the chain rule rather than a shortcut that only holds for this loss.
-``compare_with_autograd`` prints the table the notebook shows.
+``compare_with_autograd`` prints the table the notebook shows. When a gradient is wrong and
+equals what a common mistake gives (``mistakes``: the other path forgotten, a local
+derivative left out, the upstream gradient ignored...), the failure names that mistake first.
 
 Works in both places a test cell runs: the student's function is only called through
 ``ck.call`` with plain data (dicts of arrays and floats).
