@@ -38,11 +38,13 @@ def check_form(got, shape: tuple, *, name: str) -> np.ndarray:
 
 
 def check_answer(got, expected, *, name: str, mistakes: Mapping[str, object] | None = None,
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, slips: bool = False) -> None:
     """``got`` equals ``expected`` (to RTOL, ATOL); otherwise fail, naming the step that went
     wrong when ``got`` equals one of ``mistakes`` (``{"what went wrong": its numbers}``).
 
     Mistakes whose numbers equal the right answer are skipped, so a correct answer never fails.
+    With ``slips``, an answer wrong in a single number, or in a single row of a matrix of several
+    rows, and matching no mistake, is reported as an arithmetic slip (the method is right).
     """
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
@@ -55,7 +57,7 @@ def check_answer(got, expected, *, name: str, mistakes: Mapping[str, object] | N
             fail(f"{name}: your numbers are what you get when {message}.")
     wrong = np.argwhere(~np.isclose(got, expected, rtol=RTOL, atol=ATOL))
     where = ", ".join("(" + ", ".join(str(int(i)) for i in index) + ")" for index in wrong[:6])
-    known = hints.value_hint(got, expected, batch_size)
+    known = hints.value_hint(got, expected, batch_size) or (_slip_hint(wrong, got.shape) if slips else None)
     fail(f"{name}: {len(wrong)} of your {got.size} numbers {'is' if len(wrong) == 1 else 'are'} "
          f"wrong, at index {where}."
          + (f"\n  hint: {known}" if known else
@@ -65,3 +67,15 @@ def check_answer(got, expected, *, name: str, mistakes: Mapping[str, object] | N
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(np.abs(a - b) <= RTOL * np.abs(b) + ATOL))
+
+
+def _slip_hint(wrong: np.ndarray, shape: tuple) -> str | None:
+    """The hint for wrong entries confined to one number, or to one row of several."""
+    if len(wrong) == 1 and int(np.prod(shape)) > 1:
+        return ("only this one number is wrong, the others are right: your method works; redo the "
+                "arithmetic of this entry")
+    rows = {int(index[0]) for index in wrong}
+    if len(shape) == 2 and shape[0] > 1 and len(rows) == 1:
+        return (f"only row {rows.pop()} is wrong, the other rows are right: your method works; redo "
+                "the arithmetic of that row")
+    return None

@@ -19,11 +19,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .checks import as_array, call, check_close, check_dtype, check_shape, fail
+from .checks import CheckFailure, as_array, call, check_close, check_dtype, check_scalar, check_shape, fail
 
 __all__ = [
     "call_returning_tuple", "check_dtype_kept", "check_finite", "check_inputs_unmodified",
     "check_repeatable", "check_returns_tuple", "check_shapes",
+    "call_explained", "check_close_explained", "check_gradient_explained", "check_scalar_explained",
+    "first_match", "matches",
+    "with_hint",
 ]
 
 
@@ -85,3 +88,102 @@ def check_finite(value, *, name: str, output: str = "the result") -> np.ndarray:
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         fail(f"{name}: {output} contains {array[index]} at index {index}; expected finite numbers.")
     return array
+
+
+def with_hint(error: AssertionError, hint: str | None) -> AssertionError:
+    """``error`` (a failed check) with ``hint`` added as a hint line, before the line that names
+    the random trial, if any. Returns a new ``CheckFailure``, or ``error`` when hint is None."""
+    if not hint:
+        return error
+    lines = str(error).split("\n")
+    at = next((k for k, line in enumerate(lines) if line.startswith("  (random trial")), len(lines))
+    return CheckFailure("\n".join(lines[:at] + [f"  hint: {hint}"] + lines[at:]))
+
+
+def call_explained(fn: Callable, *args, explain: Callable[[str], str | None], name: str | None = None,
+                   forbid_warnings: bool = False, **kwargs):
+    """``checks.call``, and when it fails (an exception, a warning, an input changed), a hint
+    from ``explain(message)``: a sentence that names the likely mistake, or None."""
+    try:
+        return call(fn, *args, name=name, forbid_warnings=forbid_warnings, **kwargs)
+    except CheckFailure as error:
+        raise with_hint(error, explain(str(error))) from None
+
+
+def check_close_explained(got, expected, *, explain: Callable[[], str | None], **kwargs) -> None:
+    """``checks.check_close``, with a hint computed only when the check fails: ``explain()``
+    compares ``got`` with what known mistakes give and returns the sentence for the one it
+    matches (or None). It comes first, before any ``hint=`` passed here."""
+    try:
+        check_close(got, expected, **kwargs)
+    except CheckFailure:
+        found = explain()
+        if not found:
+            raise
+        check_close(got, expected, **{**kwargs, "hint": "; ".join(
+            text for text in (found, kwargs.get("hint")) if text)})
+
+
+def check_scalar_explained(got, expected, *, explain: Callable[[], str | None], **kwargs) -> None:
+    """``checks.check_scalar`` with a hint computed only on failure (see check_close_explained)."""
+    try:
+        check_scalar(got, expected, **kwargs)
+    except CheckFailure:
+        found = explain()
+        if not found:
+            raise
+        check_scalar(got, expected, **{**kwargs, "hint": "; ".join(
+            text for text in (found, kwargs.get("hint")) if text)})
+
+
+def matches(got, candidate, expected=None, *, rtol: float = 1e-6) -> bool:
+    """``got`` equals ``candidate`` (what a known mistake gives), which differs from ``expected``:
+    same shape, inf and nan in the same places, the finite entries within rtol of the
+    candidate's scale, and much closer to the candidate than the candidate is to ``expected``."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+        candidate = np.asarray(candidate, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if got.shape != candidate.shape or not _same_nonfinite(got, candidate):
+        return False
+    finite = np.isfinite(candidate)
+    scale = max(float(np.max(np.abs(candidate[finite]), initial=0.0)), 1e-300)
+    gap = float(np.max(np.abs(got[finite] - candidate[finite]), initial=0.0))
+    distance = np.inf
+    if expected is not None:
+        expected = np.asarray(expected, dtype=np.float64)
+        if expected.shape == candidate.shape and _same_nonfinite(expected, candidate):
+            distance = float(np.max(np.abs(expected[finite] - candidate[finite]), initial=0.0))
+            if distance <= 1e-12 * scale:
+                return False          # this "mistake" gives the right answer here
+    return gap <= min(rtol * scale, 0.01 * distance)
+
+
+def _same_nonfinite(a: np.ndarray, b: np.ndarray) -> bool:
+    finite = np.isfinite(a)
+    return bool(np.array_equal(finite, np.isfinite(b))
+                and np.array_equal(a[~finite], b[~finite], equal_nan=True))
+
+
+def first_match(got, candidates, expected=None, *, rtol: float = 1e-6) -> str | None:
+    """The hint of the first ``(hint, value)`` in ``candidates`` whose value ``got`` matches."""
+    for hint, value in candidates:
+        if value is not None and matches(got, value, expected, rtol=rtol):
+            return hint
+    return None
+
+
+def check_gradient_explained(f: Callable, x, analytic, *, explain: Callable[[], str | None],
+                             **kwargs) -> None:
+    """``checks.check_gradient`` with a hint computed only on failure (see check_close_explained)."""
+    from .checks import check_gradient
+
+    try:
+        check_gradient(f, x, analytic, **kwargs)
+    except CheckFailure:
+        found = explain()
+        if not found:
+            raise
+        check_gradient(f, x, analytic, **{**kwargs, "hint": "; ".join(
+            text for text in (found, kwargs.get("hint")) if text)})

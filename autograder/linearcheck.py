@@ -13,10 +13,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .checks import call, check_close, check_gradients
-from .contracts import call_returning_tuple, check_dtype_kept, check_repeatable, check_shapes
+from .checks import call, check_close, check_gradients, check_shape, fail
+from .contracts import (call_explained, call_returning_tuple, check_close_explained, check_dtype_kept,
+                        check_repeatable, check_returns_tuple, check_shapes, first_match)
 
-__all__ = ["check_against_own_forward", "check_linear_backward", "torch_reference"]
+__all__ = ["call_forward", "check_against_own_forward", "check_forward_out", "check_gradient_shapes",
+           "check_linear_backward",
+           "explain_backward", "torch_reference"]
 
 FIELDS = ("dx", "dW", "db")
 
@@ -37,9 +40,55 @@ def torch_reference(x, W, b, dout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _gradients(backward: Callable, forward: Callable, x, W, b, dout, name: str):
     _, cache = call_returning_tuple(forward, x, W, b, fields=("out", "cache"))
     grads = call_returning_tuple(backward, dout, cache, fields=FIELDS, name=name)
-    check_shapes(dict(zip(FIELDS, grads)), {"dx": np.shape(x), "dW": np.shape(W), "db": np.shape(b)},
-                 name=name, batch_size=len(x))
+    check_gradient_shapes(grads, x, W, b, name=name)
     return cache, grads
+
+
+def check_gradient_shapes(grads, x, W, b, *, name: str) -> None:
+    """(dx, dW, db) have the shapes of x, W and b; a db with one entry per example is named."""
+    N, M = np.shape(x)[0], np.shape(W)[1]
+    db = grads[2]
+    if isinstance(db, np.ndarray) and db.shape == (N,) and N != M:
+        fail(f"{name}: db has shape ({N},), one entry per example, expected ({M},).\n  hint: "
+             "consistent with a sum over the wrong axis (across each example's outputs): db needs "
+             "one entry per output, like b")
+    check_shapes(dict(zip(FIELDS, grads)), {"dx": np.shape(x), "dW": np.shape(W), "db": np.shape(b)},
+                 name=name, batch_size=N)
+
+
+def explain_backward(grads, x, W, b, dout, *, name: str, reference=None) -> None:
+    """Fail, naming the mistake, if one of (dx, dW, db) equals what a known mistake gives:
+    a transposed dW, W without its transpose in dx, db from one example or over the wrong
+    axis, the last example skipped. Silent otherwise (the other checks then report)."""
+    x, W, dout = (np.asarray(v, dtype=np.float64) for v in (x, W, dout))
+    dx, dW, db = reference if reference is not None else torch_reference(x, W, b, dout)
+    N, M = dout.shape
+    skipped = (torch_reference(x[:-1], W, b, dout[:-1]) if N > 1
+               else (np.zeros_like(dx), np.zeros_like(dW), np.zeros_like(db)))
+    skipped_dx = np.concatenate([skipped[0], np.zeros_like(dx[-1:])]) if N > 1 else skipped[0]
+    skip = "consistent with the last example skipped: the loop must visit all N examples"
+    square = W.shape[0] == W.shape[1]
+    candidates = {
+        "dx": [("consistent with W without its transpose (for a square W the shapes fit either "
+                "way): in the forward pass, which index of W goes with the index k of x[i, k]?",
+                dout @ W if square else None),
+               (skip, skipped_dx)],
+        "dW": [("consistent with the transpose of dW (for a square W the shapes fit either way): "
+                "entry [k][j] is the derivative with respect to W[k][j]", dW.T if square else None),
+               (skip, skipped[1])],
+        "db": [("consistent with the first example's row only: b is added to every row, so every "
+                "example contributes", dout[0]),
+               ("consistent with the last example only: db was overwritten in each iteration "
+                "instead of accumulated", dout[-1]),
+               (skip, skipped[2]),
+               ("consistent with a sum over the wrong axis (across each example's outputs): db "
+                "needs one entry per output, like b", dout.sum(axis=1) if N == M else None)],
+    }
+    for field, got, want in zip(FIELDS, grads, (dx, dW, db)):
+        hint = first_match(got, candidates[field], want)
+        if hint:
+            check_close(got, want, name=name, output=f"{field} for x {x.shape}, W {W.shape}",
+                        batch_size=N, hint=hint)
 
 
 def check_against_own_forward(backward: Callable, forward: Callable, x, W, b, dout, *,
@@ -47,6 +96,7 @@ def check_against_own_forward(backward: Callable, forward: Callable, x, W, b, do
     """The gradients have the shapes of x, W and b and agree with centered differences of the
     student's own ``forward`` (float64, h = 1e-5, relative error <= 1e-6)."""
     _, (dx, dW, db) = _gradients(backward, forward, x, W, b, dout, name)
+    explain_backward((dx, dW, db), x, W, b, dout, name=name)
 
     def f(x, W, b):
         return float(np.sum(np.asarray(call(forward, x, W, b)[0]) * dout))
@@ -62,9 +112,10 @@ def check_linear_backward(backward: Callable, forward: Callable, x, W, b, dout, 
     N = len(x)
     cache, grads = _gradients(backward, forward, x, W, b, dout, name)
     reference = torch_reference(x, W, b, dout)
+    explain_backward(grads, x, W, b, dout, name=name, reference=reference)
     for field, got, want in zip(FIELDS, grads, reference):
         check_close(got, want, name=name, output=f"{field} for x {np.shape(x)}, W {np.shape(W)}",
-                    batch_size=N)
+                    batch_size=N, product=field != "db")
     check_against_own_forward(backward, forward, x, W, b, dout, name=name)
 
     # The cache is only read: a second call with the same cache gives the same gradients.
@@ -85,3 +136,57 @@ def check_linear_backward(backward: Callable, forward: Callable, x, W, b, dout, 
     for field, got, want, terms in zip(FIELDS, grads32, reference, term_sums):
         check_close(got, want, name=name, output=f"{field} (float32 inputs)", batch_size=N,
                     atol=1e-6 * float(np.max(terms, initial=0.0)))
+
+
+# ---------------------------------------------------------------------------- the forward pass
+
+def call_forward(forward: Callable, x, W, b, *, name: str) -> tuple:
+    """``forward(x, W, b) -> (out, cache)``, called through ``checks.call``; an error inside (a
+    product whose shapes do not fit) says what it is consistent with."""
+    N, D = np.shape(x)
+    M = np.shape(W)[1]
+
+    def explain(message: str) -> str | None:
+        if "raised ValueError" not in message:
+            return None
+        return (f"x is ({N}, {D}) and W is ({D}, {M}): a product that fails on these shapes is "
+                "consistent with W transposed, or with the operands in the wrong order. Which axis "
+                "of W has as many entries as a row of x?")
+
+    result = call_explained(forward, x, W, b, name=name, explain=explain)
+    return check_returns_tuple(result, ("out", "cache"), name=name)
+
+
+def check_forward_out(out, expected, x, W, b, *, name: str, output: str = "out", **kwargs) -> None:
+    """``out`` of a linear layer equals ``expected`` (x @ W + b); a failure names the mistake it
+    fits: no bias, W transposed, the bias added along the batch axis."""
+    x, W, b = (np.asarray(v, dtype=np.float64) for v in (x, W, b))
+    N, M = np.shape(x)[0], np.shape(W)[1]
+    got_shape = np.shape(np.asarray(out)) if isinstance(out, np.ndarray) else None
+    column = "consistent with the bias added along the batch axis (b as a column, one entry per " \
+             "row): b has one entry per output, added to every row"
+    try:
+        check_shape(out, (N, M), name=name, output=output)
+    except AssertionError as error:
+        if got_shape is not None and got_shape == _column_broadcast(N, M):
+            fail(f"{error}\n  hint: {column}")
+        raise
+
+    def explain() -> str | None:
+        square = W.shape[0] == W.shape[1]
+        return first_match(out, [
+            ("consistent with x @ W without the bias: b is added to every row", x @ W),
+            ("consistent with W transposed (for a square W the shapes fit either way): out[i, j] "
+             "sums x[i, k] W[k, j] over k", x @ W.T + b if square else None),
+            (column, x @ W + b[:, None] if N == M else None),
+        ], expected, rtol=1e-4)
+
+    check_close_explained(out, expected, name=name, output=output, explain=explain, **kwargs)
+
+
+def _column_broadcast(N: int, M: int) -> tuple | None:
+    """The shape of an (N, M) array plus an (M, 1) column, or None where they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes((N, M), (M, 1)))
+    except ValueError:
+        return None

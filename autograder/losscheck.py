@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .checks import call, check_close, check_gradient, check_scalar, check_shape
-from .contracts import call_returning_tuple, check_dtype_kept
+from .checks import CheckFailure, call, check_close, check_gradient, check_scalar, check_shape
+from .contracts import (call_returning_tuple, check_close_explained, check_dtype_kept,
+                        check_returns_tuple, check_scalar_explained, first_match, with_hint)
 
-__all__ = ["check_softmax_cross_entropy", "check_stable", "torch_reference"]
+__all__ = ["check_softmax_cross_entropy", "check_stable", "dlogits_hint", "loss_hint",
+           "torch_reference"]
 
 FIELDS = ("loss", "dlogits")
 LOSS_HINT = "the loss is the mean of the N per-example losses (np.mean, not np.sum)"
@@ -39,9 +41,20 @@ def torch_reference(logits, y) -> tuple[float, np.ndarray]:
 
 def loss_and_grad(loss_fn: Callable, logits, y, *, name: str, forbid_warnings: bool = True):
     """Call ``loss_fn`` (inputs unmodified, no warnings) and check it returns (loss, dlogits)
-    with dlogits shaped like logits."""
-    loss, dlogits = call_returning_tuple(loss_fn, logits, y, fields=FIELDS, name=name,
-                                         forbid_warnings=forbid_warnings)
+    with dlogits shaped like logits. A warning is explained by what the loss then comes out as
+    (the function is called once more, warnings allowed)."""
+    try:
+        loss, dlogits = call_returning_tuple(loss_fn, logits, y, fields=FIELDS, name=name,
+                                             forbid_warnings=forbid_warnings)
+    except CheckFailure as error:
+        if "emitted" not in str(error):
+            raise
+        try:
+            again = check_returns_tuple(call(loss_fn, logits, y, name=name), FIELDS, name=name)
+            hint = _warning_hint(logits, y, again[0])
+        except CheckFailure:
+            hint = None
+        raise with_hint(error, hint) from None
     check_shape(dlogits, np.shape(logits), name=name, output="dlogits", batch_size=len(logits))
     return loss, dlogits
 
@@ -56,12 +69,14 @@ def check_softmax_cross_entropy(loss_fn: Callable, logits, y, *, name: str) -> N
     N = len(logits)
     loss, dlogits = loss_and_grad(loss_fn, logits, y, name=name)
     want_loss, want_grad = torch_reference(logits, y)
-    check_scalar(loss, want_loss, name=name, atol=1e-12, hint=LOSS_HINT)
+    check_scalar_explained(loss, want_loss, name=name, atol=1e-12, hint=LOSS_HINT,
+                           explain=lambda: loss_hint(logits, y, loss))
     check_dtype_kept({"dlogits": dlogits}, np.float64, name=name)
-    check_close(dlogits, want_grad, name=name, output="dlogits", batch_size=N, atol=1e-12,
-                hint=MEAN_HINT)
+    check_close_explained(dlogits, want_grad, name=name, output="dlogits", batch_size=N, atol=1e-12,
+                          explain=lambda: dlogits_hint(logits, y, dlogits, want_grad))
     check_gradient(lambda z: float(call(loss_fn, z, y, name=name)[0]), logits, dlogits,
-                   name=name, output="dlogits", batch_size=N, hint=MEAN_HINT)
+                   name=name, output="dlogits", batch_size=N,
+                   hint=dlogits_hint(logits, y, dlogits, want_grad))
 
     # Duplicating the batch changes neither the mean loss nor the gradient of the whole model
     # with respect to W, for scores = x @ W + b (that gradient is sum_i x_i^T dlogits_i).
@@ -82,7 +97,7 @@ def check_softmax_cross_entropy(loss_fn: Callable, logits, y, *, name: str) -> N
     check_scalar(loss32, want_loss, name=name, output="the loss (float32 logits)", rtol=1e-4,
                  atol=1e-5, hint=LOSS_HINT)
     check_close(dlogits32, want_grad, name=name, output="dlogits (float32 logits)", batch_size=N,
-                atol=1e-5, hint=MEAN_HINT)
+                atol=1e-5, hint=dlogits_hint(logits, y, dlogits32, want_grad, rtol=1e-4))
 
 
 def check_stable(loss_fn: Callable, logits, y, *, name: str) -> None:
@@ -97,3 +112,62 @@ def check_stable(loss_fn: Callable, logits, y, *, name: str) -> None:
         check_dtype_kept({"dlogits": dlogits}, dtype, name=name)
         check_close(dlogits, want_grad, name=name, output=f"dlogits {what}", batch_size=len(logits),
                     hint=STABLE_HINT)
+
+
+# ------------------------------------------------------------------- what a wrong result fits
+
+def _log_softmax(logits, shift) -> np.ndarray:
+    shifted = np.asarray(logits, dtype=np.float64) - shift
+    with np.errstate(all="ignore"):
+        return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+
+def _mean_picked(log_p: np.ndarray, y) -> float:
+    with np.errstate(all="ignore"):
+        return float(-np.mean(log_p[np.arange(len(log_p)), np.asarray(y)]))
+
+
+def _warning_hint(logits, y, loss) -> str | None:
+    """What a loss computed with a warning is consistent with."""
+    logits = np.asarray(logits, dtype=np.float64)
+    row_max = np.max(logits, axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        e = np.exp(logits - row_max)
+        log_of_p = np.log(e / np.sum(e, axis=1, keepdims=True))
+    return first_match(loss, [
+        ("consistent with one maximum of the whole batch: a row whose scores all lie far below it "
+         "underflows (its sum of exponentials is 0). Subtract each row's own maximum",
+         _mean_picked(_log_softmax(logits, np.max(logits)), y)),
+        ("consistent with the log of a probability that underflowed to 0: take the loss from "
+         "log-probabilities (log-sum-exp), not from log(probabilities)", _mean_picked(log_of_p, y)),
+        ("consistent with a maximum over axis 0 (each column's): each row needs its own maximum",
+         _mean_picked(_log_softmax(logits, np.max(logits, axis=0, keepdims=True)), y)),
+    ], _mean_picked(_log_softmax(logits, row_max), y))
+
+
+def loss_hint(logits, y, loss) -> str | None:
+    """What a wrong mean cross-entropy loss (a number) is consistent with."""
+    logits = np.asarray(logits, dtype=np.float64)
+    N = len(logits)
+    expected = _mean_picked(_log_softmax(logits, np.max(logits, axis=1, keepdims=True)), y)
+    return first_match(loss, [
+        (f"your loss is N = {N} times the expected one: consistent with a sum over the batch "
+         "where the loss is the mean", N * expected),
+        ("consistent with a maximum over axis 0 (each column's): each row needs its own maximum",
+         _mean_picked(_log_softmax(logits, np.max(logits, axis=0, keepdims=True)), y)),
+    ] if N > 1 else [], expected, rtol=1e-6)
+
+
+def dlogits_hint(logits, y, dlogits, expected, *, rtol: float = 1e-6) -> str | None:
+    """What a wrong dlogits is consistent with, given the right one (``expected``)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    N = len(logits)
+    p = np.exp(_log_softmax(logits, np.max(logits, axis=1, keepdims=True)))
+    shifted_by_column = np.exp(_log_softmax(logits, np.max(logits, axis=0, keepdims=True)))
+    return first_match(dlogits, [
+        ("consistent with subtracting the maximum over axis 0 (each column's): each row needs "
+         "its own maximum (softmax is unchanged by one constant per row, not per column)",
+         expected + (shifted_by_column - p) / N),
+        (MEAN_HINT, N * expected if N > 1 else None),
+    ], expected, rtol=rtol)
