@@ -155,15 +155,41 @@ def backward_gradients(backward: Callable, forward: Callable, loss: Callable, pa
 
 
 def check_backward(backward: Callable, forward: Callable, loss: Callable, params: Mapping,
-                   X: np.ndarray, y: np.ndarray, *, name: str) -> None:
+                   X: np.ndarray, y: np.ndarray, *, name: str,
+                   mistakes: Mapping[str, Callable] | None = None) -> None:
     """``backward``'s gradients (float64 params) equal the centered-difference gradients of
     ``loss(forward(params, X)[0], y)[0]`` for every parameter (h = 1e-5, relative error 1e-6,
     checks.check_gradients' defaults). The parameters are checked from the last layer down,
-    the order of the backward pass, so the first failure is the highest wrong gradient."""
+    the order of the backward pass, so the first failure is the highest wrong gradient.
+
+    mistakes: ``{"what went wrong": wrong_backward}``, backward passes with a known mistake
+    (the hidden tests pass them in); when the student's gradients equal one's on these inputs,
+    the failure says which mistake it is.
+    """
     grads = backward_gradients(backward, forward, loss, params, X, y, name=name)
 
     def scalar_loss(**values):
         return loss(forward({**params, **values}, X)[0], y)[0]
 
     top_down = dict(reversed(list(params.items())))
-    ck.check_gradients(scalar_loss, top_down, grads, name=name, batch_size=len(X))
+    try:
+        ck.check_gradients(scalar_loss, top_down, grads, name=name, batch_size=len(X))
+    except ck.CheckFailure as failure:
+        known = _known_mistake(grads, mistakes or {}, forward, loss, params, X, y)
+        if known is None:
+            raise
+        # the hint first after the numbers; ck.fail adds the trial line again
+        ck.fail(str(failure).split("\n  (random trial")[0] + f"\n  hint: {known}")
+
+
+def _known_mistake(grads: Mapping, mistakes: Mapping[str, Callable], forward, loss, params, X, y):
+    """The first of ``mistakes`` whose gradients equal ``grads`` (to 1e-6 relative), if any."""
+    logits, cache = forward(params, X)
+    _, dlogits = loss(logits, y)
+    for text, wrong in mistakes.items():
+        theirs = wrong(np.array(dlogits, copy=True), {k: np.array(v, copy=True) for k, v in cache.items()})
+        if all(np.allclose(grads[key], theirs[key], rtol=1e-6,
+                           atol=1e-9 * max(1.0, float(np.max(np.abs(theirs[key]), initial=0))))
+               for key in params):
+            return text
+    return None

@@ -46,9 +46,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .checks import as_array, call, check_shape, fail
+from .checks import as_array, call, check_close, check_shape, fail
 
-__all__ = ["check_bounded", "check_normal", "check_rng_use", "check_uniform", "check_weights"]
+__all__ = ["check_bounded", "check_init_mlp", "check_normal", "check_rng_use", "check_uniform", "check_weights",
+           "layer_scale_hint"]
 
 Z_BOUND = 6.0          # two-sided normal tail: 2.0e-9 per check
 KS_MIN_P = 1e-9        # DKW: false alarm <= 1e-9 per check
@@ -64,6 +65,10 @@ def check_weights(W, shape: tuple, *, name: str, dtype=np.float64, output: str =
     """``W`` is a finite ndarray of ``shape`` and ``dtype``; returns it as an array."""
     W = as_array(W, name, output)
     shape = tuple(int(s) for s in shape)
+    if len(shape) == 2 and W.ndim == 1 and W.size == shape[0] * shape[1]:
+        fail(f"{name}: {output} has shape {W.shape}, expected {shape} = (fan_in, fan_out)."
+             "\n  hint: that is a flat vector of the right number of values; a weight is a 2-d "
+             "matrix, one row per input and one column per unit (give the shape as a pair)")
     if len(shape) == 2 and W.shape == shape[::-1] and shape[0] != shape[1]:
         fail(f"{name}: {output} has shape {W.shape}, expected {shape} = (fan_in, fan_out)."
              "\n  hint: the shape is transposed. In this course a weight is (fan_in, fan_out), "
@@ -110,10 +115,11 @@ def check_uniform(W, bound: float, *, name: str, mistakes: Mistakes = (), output
     described = f"U(-{a:.4g}, {a:.4g})"
     std = a / math.sqrt(3.0)
     _check_mean(x, std, name, output, described)
-    check_bounded(x, a, name=name, output=output)
-    lo, hi = float(x.min()), float(x.max())
+    # the scale first: a known mistake (a wrong bound) is named before its values leave [-a, a]
     _check_scale(x, std, kurtosis=9 / 5, name=name, output=output, described=described,
                  mistakes=mistakes, to_bound=math.sqrt(3.0))
+    check_bounded(x, a, name=name, output=output)
+    lo, hi = float(x.min()), float(x.max())
     delta = 2 * math.log(1 / EDGE_MISS_P) / x.size
     if hi < a * (1 - delta) or lo > -a * (1 - delta):
         side, value = ("largest", hi) if hi < a * (1 - delta) else ("smallest", lo)
@@ -180,6 +186,141 @@ def check_rng_use(fn: Callable, args: tuple, rng: np.random.Generator, *, name: 
     if not _same_global_state(global_before, global_after):
         fail(f"{name} changed NumPy's global random state (np.random.seed, np.random.normal, "
              "...). Draw only from the `rng` argument, so that results depend on rng alone.")
+
+
+def check_init_mlp(init_mlp: Callable, layer_sizes, seed: int, dtype=None) -> dict:
+    """``init_mlp(layer_sizes, probe, rng[, dtype])`` (the graded function or its proxy)
+    against calling the probe by hand, layer by layer.
+
+    The probe is a stand-in initializer (standard normal weights, so every call differs)
+    that also notes its arguments and which generator it was given. dtype is passed by name
+    ("float64"). The calls, keys, values and zero biases are checked before the dtypes, so a
+    wrong value is named rather than hidden behind a missing cast. Returns the parameters.
+    """
+    rng = np.random.default_rng(seed)
+    wrong_generators, calls = [], []
+
+    def probe(fan_in, fan_out, generator):
+        calls.append((fan_in, fan_out))
+        if generator is not rng:
+            wrong_generators.append(repr(generator))
+            return np.zeros((fan_in, fan_out))
+        return generator.standard_normal((fan_in, fan_out))
+
+    if dtype is None:
+        params = call(init_mlp, layer_sizes, probe, rng, name="init_mlp")
+        dtype = "float32"
+    else:
+        params = call(init_mlp, layer_sizes, probe, rng, dtype=dtype, name="init_mlp")
+    if wrong_generators:
+        fail(f"init_mlp: init was called with {wrong_generators[0]} as its generator, not with "
+             "the rng that init_mlp was given. Pass `rng` itself to every call of init, so that "
+             "the caller decides the random numbers (and the same rng gives the same network).")
+    if not isinstance(params, dict):
+        fail(f"init_mlp: returned a {type(params).__name__}, expected a dict "
+             "{'W1': ..., 'b1': ..., ...}.")
+    L = len(layer_sizes) - 1
+    pairs = [(layer_sizes[k], layer_sizes[k + 1]) for k in range(L)]
+    if calls == [pair[::-1] for pair in pairs] and calls != pairs:
+        fail(f"init_mlp: init was called as init{calls[0]} for layer 1 of sizes "
+             f"{list(layer_sizes)}: its arguments are (fan_in, fan_out), and it returns W of "
+             "that shape, the layout x @ W uses (no transpose needed).")
+    if len(calls) != L:
+        fail(f"init_mlp: init was called {len(calls)} times for {L} layers: call it once per "
+             "layer, for the weights only (the biases do not come from init).")
+    expected_keys = [f"{kind}{layer}" for layer in range(1, L + 1) for kind in "Wb"]
+    if set(params) != set(expected_keys):
+        fail(f"init_mlp: for layer sizes {list(layer_sizes)} ({L} layers) the keys should be "
+             f"{expected_keys}, got {sorted(params)}."
+             "\n  hint: layers count from 1 (W1 is the first layer's weight), and there is one "
+             "layer per pair of consecutive sizes")
+    reference = np.random.default_rng(seed)
+    previous = None
+    for layer in range(1, L + 1):
+        fan_in, fan_out = layer_sizes[layer - 1], layer_sizes[layer]
+        expected_W = reference.standard_normal((fan_in, fan_out))  # what the l-th call returns
+        W = as_array(params[f"W{layer}"], "init_mlp", f"W{layer}")
+        W = check_weights(W, (fan_in, fan_out), name="init_mlp", dtype=W.dtype, output=f"W{layer}")
+        hint = ("W_l = init(fan_in, fan_out, rng) with the rng you were given, called once "
+                "per layer in order (layer 1 first), then cast to dtype")
+        if previous is not None and previous.shape == W.shape and np.array_equal(previous, W):
+            hint = (f"W{layer} is the same matrix as W{layer - 1}: every layer needs its own "
+                    "call to init (with the same rng, which advances with each call)")
+        check_close(W, expected_W.astype(dtype), name="init_mlp", output=f"W{layer}", hint=hint)
+        b = as_array(params[f"b{layer}"], "init_mlp", f"b{layer}")
+        b = check_weights(b, (fan_out,), name="init_mlp", dtype=b.dtype, output=f"b{layer}")
+        if np.any(b != 0):
+            fail(f"init_mlp: b{layer} should start at zero; it has {np.count_nonzero(b)} "
+                 f"nonzero entries (e.g. {b[b != 0][0]:.3g}).")
+        previous = W
+    for key in expected_keys:
+        check_weights(params[key], np.shape(params[key]), name="init_mlp", dtype=dtype, output=key)
+    # the caller's generator has advanced exactly as the calls to init advance it
+    if rng.random() != reference.random():
+        fail("init_mlp: after the call the caller's rng is not where the calls "
+             "init(fan_in, fan_out, rng) leave it. Draw nothing from rng yourself: only init does.")
+    return params
+
+
+# What the known mistakes make of the visible tests' measure of the signal on a square layer of
+# n inputs and n units (the target is 1): the measured value over the target, as a function of
+# n, and what the mistake is. For the ReLU initializers the measure is E[relu(x @ W)^2]
+# (1 for He's variance); for Xavier's it is Var[x @ W].
+_SQUARE_LAYER_MISTAKES = {
+    "uniform": [
+        (lambda n: 1 / 3, "that is the standard deviation used as the bound a: U(-a, a) has "
+                          "variance a^2 / 3, so a bound is larger than the standard deviation"),
+    ],
+    "normal": [
+        (lambda n: 3.0, "that is the bound of the uniform version used as the standard deviation: "
+                        "rng.normal takes the standard deviation itself"),
+    ],
+    "xavier_uniform": [
+        (lambda n: 1 / 6, "two factors are missing at once, a factor 6 in all: the 3 of "
+                          "Var[U(-a, a)] = a^2 / 3 and the 2 of Xavier's variance"),
+        (lambda n: 2.0, "on this square layer that is He's bound (fan_in alone, with ReLU's "
+                        "factor 2); Xavier's variance is for tanh-like layers and uses both fans"),
+    ],
+    "xavier_normal": [
+        (lambda n: 1 / n, "that is the variance used as the standard deviation: rng.normal "
+                          "takes the standard deviation, the square root of the variance"),
+        (lambda n: 1 / 2, "a factor 2 is missing in the variance: compare with your 4.3"),
+        (lambda n: 2.0, "on this square layer that is He's standard deviation (fan_in alone, "
+                        "with ReLU's factor 2); Xavier's uses both fans"),
+    ],
+    "he_uniform": [
+        (lambda n: 6 / n, "the square root is missing: the bound is the square root of a "
+                          "multiple of the variance"),
+        (lambda n: 1 / 2, "ReLU's factor 2 is missing (ReLU switches off half of the signal; on "
+                          "this square layer Xavier's bound gives the same)"),
+    ],
+    "he_normal": [
+        (lambda n: 2 / n, "that is the variance used as the standard deviation: rng.normal "
+                          "takes the standard deviation, the square root of the variance"),
+        (lambda n: 1 / 2, "ReLU's factor 2 is missing in the variance (ReLU switches off half of "
+                          "the signal; on this square layer Xavier's scale gives the same)"),
+    ],
+}
+SCALE_MATCH = 0.05   # the visible measure of a correct layer is within ~1% of its value
+
+
+def layer_scale_hint(name: str, W, measured: float, *, target: float = 1.0) -> str:
+    """A hint for the visible tests' measure of the signal after one square layer of ``W``
+    (n x n): ``measured`` should be ``target``. Names the known mistake whose measure it
+    matches (all weights >= 0, a standard deviation used as a bound, a missing square root
+    or factor), else asks the student to compare the scale with their derivation."""
+    W = np.asarray(W, dtype=np.float64)
+    kind = "uniform" if name.endswith("uniform") else "normal"
+    if W.size and float(W.min()) >= 0:
+        return ("every weight is >= 0: U(-a, a) and N(0, sigma^2) are centred on 0, so about "
+                "half of the weights are negative")
+    n, ratio = int(W.shape[0]), measured / target
+    for expected, text in _SQUARE_LAYER_MISTAKES[kind] + _SQUARE_LAYER_MISTAKES.get(name, []):
+        if ratio > 0 and abs(math.log(ratio / expected(n))) < SCALE_MATCH:
+            return f"your result is {ratio:.3g} times the target: {text}"
+    return ("compare your scale with your table of 4.4: is the number you pass to rng "
+            + ("the bound a" if kind == "uniform" else "the standard deviation")
+            + ", as it must be?" + (" And is ReLU's factor in it?" if name.startswith("he") else ""))
 
 
 def _same_global_state(a, b) -> bool:

@@ -9,11 +9,14 @@ never hand over the line of code that fixes it.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import checks as ck
 
-__all__ = ["check_accuracy", "check_confusion", "check_precision_recall", "fail_on_warning"]
+__all__ = ["check_accuracy", "check_confusion", "check_precision_recall",
+           "explain_crash", "fail_on_warning"]
 
 ZERO_DIVISION_HINT = (
     "a class that is never predicted (or never occurs) gives 0 / 0; its precision (recall) is 0 "
@@ -24,6 +27,22 @@ ZERO_DIVISION_HINT = (
 def _absent(y_true, y_pred, num_classes) -> list[int]:
     return sorted(set(range(num_classes)) - set(np.asarray(y_true).tolist())
                   - set(np.asarray(y_pred).tolist()))
+
+
+@contextlib.contextmanager
+def explain_crash(y_true, y_pred, num_classes):
+    """Around ``checks.call(confusion_matrix, ...)``: when the call raised on labels that stop
+    short of num_classes - 1, the failure says why it can."""
+    try:
+        yield
+    except ck.CheckFailure as failure:
+        top = int(max(np.max(y_true, initial=0), np.max(y_pred, initial=0)))
+        if " raised " not in str(failure) or top >= num_classes - 1:
+            raise
+        ck.fail(str(failure).split("\n  (random trial")[0]
+                + f"\n  hint: num_classes = {num_classes}, but the largest label in y_true and "
+                f"y_pred is {top}: a count sized by the largest label it meets comes out too "
+                "short here; the matrix is num_classes x num_classes whatever the labels")
 
 
 def check_confusion(result, y_true, y_pred, num_classes, expected) -> None:
@@ -66,11 +85,17 @@ def check_accuracy(result, y_true, y_pred, expected: float) -> None:
     if got.shape != ():
         ck.fail(f"accuracy: the accuracy should be a single number, got an array of shape {got.shape}."
                 "\n  hint: divide by the number of examples (a number), not by a shape (a tuple)")
+    N = len(y_true)
     if got.dtype.kind != "f":
-        ck.fail(f"accuracy: the accuracy is {got.item()!r} of type {got.dtype}; return the fraction "
-                "correct as a float in [0, 1].\n  hint: integer division (//), or the count of "
-                "correct predictions without dividing by N, gives an integer")
-    N, value = len(y_true), float(got)
+        # name the type that came back: a Python int is not "int64", a NumPy integer is
+        kind = (str(got.dtype) if isinstance(result, (np.ndarray, np.generic))
+                else type(result).__name__)
+        count = N > 1 and expected > 0 and abs(float(got) - expected * N) < 1e-9
+        ck.fail(f"accuracy: the accuracy is {got.item()!r} of type {kind}; return the fraction "
+                "correct as a float in [0, 1].\n  hint: "
+                + (f"that is the number of correct predictions; the accuracy divides it by N = {N}"
+                   if count else "integer division (//) gives an integer, rounded down"))
+    value = float(got)
     # a fraction k/N in [0, 1]: float64 gets it to 1e-16, even float32 to 6e-8
     if abs(value - expected) <= 1e-7:
         return

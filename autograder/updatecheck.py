@@ -42,8 +42,8 @@ import numpy as np
 
 from . import checks as ck
 
-__all__ = ["Rule", "check_defaults", "constant_gradient", "given_gradients", "hidden_tests",
-           "quadratic", "race", "random_gradients", "update"]
+__all__ = ["MISTAKES", "Rule", "check_defaults", "constant_gradient", "fixed_example",
+           "given_gradients", "hidden_tests", "quadratic", "race", "random_gradients", "update"]
 
 RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-5}
 DIAGNOSE_RTOL = 1e-7   # a mistake "reproduces" a trajectory to this fraction of its size
@@ -229,6 +229,67 @@ def race(rule: Rule, runs: list[dict], steps: int, phase: str) -> None:
                 raise
 
 
+def fixed_example(rule: Rule, w, config: dict | None, gradients, *,
+                  output: str = "w after step {t}") -> tuple:
+    """The visible tests' fixed example: ``len(gradients)`` calls from ``w`` (float64) with
+    ``config`` (None: the defaults), each step compared with ``torch.optim`` fed the same
+    gradients. The student's whole trajectory is computed first, so that on a mismatch the
+    known mistake it reproduces (``rule.mistakes``, over every step) is named; else a hint
+    from the first step's size. Returns the last ``(w, config)``."""
+    import torch
+
+    w0 = np.array(w, dtype=np.float64)
+    gradients = [np.array(g, dtype=np.float64) for g in gradients]
+    current, cfg, path = w0, config, []
+    for g in gradients:
+        current, cfg = update(rule, current, g.copy(), cfg)
+        path.append(np.asarray(current, dtype=np.float64))
+    p = torch.tensor(w0.copy(), requires_grad=True)
+    optimizer = rule.torch_optimizer(p, rule.in_effect(config))
+    first = None
+    for t, g in enumerate(gradients, start=1):
+        p.grad = torch.from_numpy(g.copy())
+        optimizer.step()
+        expected = p.detach().numpy().copy()
+        first = expected if first is None else first
+        label = output.format(t=t)
+        try:
+            ck.check_close(path[t - 1], expected, name=rule.name, output=label)
+        except ck.CheckFailure:
+            run = dict(w0=w0, config=config, grad=given_gradients(gradients), path=path)
+            hint = _diagnose(rule, run) or (_first_step_hint(rule, run, first) if t == 1 else None)
+            ck.check_close(path[t - 1], expected, name=rule.name, output=label, hint=hint)
+            raise
+    return current, cfg
+
+
+def _first_step_hint(rule: Rule, run: dict, expected_w: np.ndarray) -> str | None:
+    """What the first step's size says when no known mistake reproduces the trajectory."""
+    step, expected = run["path"][0] - run["w0"], expected_w - run["w0"]
+    if np.any(expected != 0):
+        c = float(np.sum(step * expected) / np.sum(expected * expected))
+        if np.allclose(step, c * expected, rtol=1e-6, atol=1e-12 * float(np.max(np.abs(expected)))):
+            if abs(c + 1) < 1e-6:
+                return ("the step has the wrong sign: w moved along +dw, uphill; a descent step "
+                        "goes against the gradient")
+            if run["config"] is None or set(rule.defaults) - set(run["config"]):
+                return (f"your first step is {c:.4g} times the right one: for what config does not "
+                        f"give, the rule must use the documented defaults {dict(rule.defaults)}")
+            if rule.name != "adam":
+                return (f"your first step is {c:.4g} times the right one: look for a missing or "
+                        "extra factor in the step")
+    if rule.name == "adam":
+        lr = rule.in_effect(run["config"])["learning_rate"]
+        moving = np.abs(run["grad"](run["w0"], 1)) > 0
+        sizes = np.abs(step[moving]) / lr
+        return ("after one step with bias correction, Adam moves every weight whose gradient is "
+                "not 0 by about learning_rate, whatever the size of its gradient (the corrected "
+                f"moments are then g and g**2); yours moved by {np.min(sizes, initial=0):.3g} to "
+                f"{np.max(sizes, initial=0):.3g} times learning_rate: check the bias correction "
+                "and the step count at the first update")
+    return None
+
+
 SHARED_STATE_HINT = ("each parameter alone follows torch, but not when several are updated in "
                      "turns: is some state kept outside config (a global variable, a default "
                      "argument, a function attribute)? Every parameter's state must live in its "
@@ -278,3 +339,115 @@ def _defaults_tests(rule: Rule, random_config, rng: np.random.Generator) -> None
     race(rule, [dict(w0=rng.normal(size=(2, 3)), config=partial,
                      grad=random_gradients((2, 3), rng, 6), hint=defaults_hint)], 6,
          f"config={partial}")
+
+
+# --- known mistakes, replayed on the student's trajectory ---------------------------------
+# Each is one_step(w, g, state, hp) -> (w, state), a rule with one mistake; the message says
+# what the student's trajectory is consistent with and where to look, never the answer line.
+
+def _momentum(move, velocity):
+    def one_step(w, g, s, hp):
+        lr, mu = hp["learning_rate"], hp["momentum"]
+        before = s.get("v", np.zeros_like(w))
+        after = velocity(before, g, lr, mu)
+        return move(w, before, after, lr), {"v": after}
+    return one_step
+
+
+def _rmsprop(average=lambda c, g, rho: rho * c + (1 - rho) * g * g,
+             divide=lambda old, c, eps: np.sqrt(c) + eps, forget=False):
+    def one_step(w, g, s, hp):
+        lr, rho, eps = hp["learning_rate"], hp["decay_rate"], hp["epsilon"]
+        old = np.zeros_like(w) if forget else s.get("c", np.zeros_like(w))
+        c = average(old, g, rho)
+        return w - lr * g / divide(old, c, eps), {"c": c}
+    return one_step
+
+
+def _adam(correct_m=True, correct_v=True, shift=0, eps_inside=False, eps_early=False, swap=False,
+          keep_corrected=False, no_eps=False, scalar_v=False, forget=False):
+    def one_step(w, g, s, hp):
+        lr, b1, b2, eps = hp["learning_rate"], hp["beta1"], hp["beta2"], hp["epsilon"]
+        b1, b2 = (b2, b1) if swap else (b1, b2)
+        s = {} if forget else s
+        k = s.get("k", 0) + 1
+        first = b1 * s.get("m1", np.zeros_like(w)) + (1 - b1) * g
+        square = np.mean(g * g) if scalar_v else g * g
+        second = b2 * s.get("m2", np.zeros_like(w)) + (1 - b2) * square
+        first_c = first / (1 - b1 ** (k + shift)) if correct_m else first
+        second_c = second / (1 - b2 ** (k + shift)) if correct_v else second
+        if eps_inside:
+            step = first_c / np.sqrt(second_c + eps)
+        elif eps_early:
+            step = first_c * np.sqrt(1 - b2 ** k) / (np.sqrt(second) + eps)
+        else:
+            step = first_c / (np.sqrt(second_c) + (0.0 if no_eps else eps))
+        if keep_corrected:
+            first, second = first_c, second_c
+        return w - lr * step, {"k": k, "m1": first, "m2": second}
+    return one_step
+
+
+NOT_STORED = ("is not stored in the returned config, so every call starts again from the "
+              "initial state: keep it in the config you return and read it back on the next call")
+
+MISTAKES: dict[str, dict[str, OneStep]] = {
+    "sgd": {
+        "the step has the wrong sign: w moved along +dw, uphill; a descent step goes against "
+        "the gradient": lambda w, g, s, hp: (w + hp["learning_rate"] * g, s),
+        "the learning_rate given in config was ignored: your steps are what the default 0.01 "
+        "gives; fill in a default only where config has no value":
+            lambda w, g, s, hp: (w - 1e-2 * g, s),
+    },
+    "sgd_momentum": {
+        "every step is a plain SGD step: the velocity " + NOT_STORED:
+            _momentum(lambda w, v0, v, lr: w + v, lambda v, g, lr, mu: -lr * g),
+        "w moved with the old velocity, the one from before this step's gradient: update the "
+        "velocity first, then move w by the new one":
+            _momentum(lambda w, v0, v, lr: w + v0, lambda v, g, lr, mu: mu * v - lr * g),
+        "the learning rate is applied twice, once inside the velocity and again when w moves":
+            _momentum(lambda w, v0, v, lr: w + lr * v, lambda v, g, lr, mu: mu * v - lr * g),
+        "the gradient's part was scaled by (1 - momentum), as in an average (torch's dampening): "
+        "the velocity keeps the fraction momentum of itself and gains the whole plain SGD step":
+            _momentum(lambda w, v0, v, lr: w + v, lambda v, g, lr, mu: mu * v - (1 - mu) * lr * g),
+        "the step has the wrong sign: w moved uphill; in this notebook's form the velocity is "
+        "the step itself, so w moves by +v":
+            _momentum(lambda w, v0, v, lr: w - v, lambda v, g, lr, mu: mu * v - lr * g),
+    },
+    "rmsprop": {
+        "epsilon went inside the square root: the convention here (and torch's) adds it to the "
+        "root": _rmsprop(divide=lambda old, c, eps: np.sqrt(c + eps)),
+        "decay_rate and 1 - decay_rate are swapped: the old average keeps the weight decay_rate "
+        "(close to 1), the new squared gradient gets the small rest":
+            _rmsprop(average=lambda c, g, rho: (1 - rho) * c + rho * g * g),
+        "the cache " + NOT_STORED: _rmsprop(forget=True),
+        "the step divided by the old cache, from before this step: add this step's squared "
+        "gradient to the average first, then divide": _rmsprop(divide=lambda old, c, eps: np.sqrt(old) + eps),
+        "the step divided by the cache itself: divide by its square root, the root mean square":
+            _rmsprop(divide=lambda old, c, eps: c + eps),
+        "the cache averages |dw|, not the squared gradient: its square root is then not a root "
+        "mean square (RMSprop averages squares)":
+            _rmsprop(average=lambda c, g, rho: rho * c + (1 - rho) * np.abs(g)),
+        "epsilon is missing from the denominator (it keeps 0 / 0 from happening where a "
+        "gradient is always 0)": _rmsprop(divide=lambda old, c, eps: np.sqrt(c)),
+    },
+    "adam": {
+        "no bias correction: m and v start at 0, so their early averages are too small; each "
+        "needs its correction factor from your derivation": _adam(correct_m=False, correct_v=False),
+        "only v has its bias correction: m needs its own": _adam(correct_m=False),
+        "only m has its bias correction: v needs its own": _adam(correct_v=False),
+        "the step count t is off by one: it must be 1 at the first update": _adam(shift=1),
+        "epsilon went inside the square root: the convention here (and torch's) adds it to the "
+        "root of the corrected v": _adam(eps_inside=True),
+        "epsilon was added to the root of the raw v, before its bias correction (the paper's "
+        "efficient form): rescale it by the same correction, or add it after correcting":
+            _adam(eps_early=True),
+        "epsilon is missing from the denominator": _adam(no_eps=True),
+        "beta1 and beta2 are swapped: m averages with beta1, v with beta2": _adam(swap=True),
+        "the corrected moments were stored as the state: store the raw averages m and v, and "
+        "correct a copy at every step": _adam(keep_corrected=True),
+        "v is one number for all weights (an average over the whole array): every weight needs "
+        "its own second moment, elementwise": _adam(scalar_v=True),
+        "the state (m, v and t) " + NOT_STORED: _adam(forget=True),
+    },
+}

@@ -177,3 +177,60 @@ def test_given_gradients_are_fed_in_order_as_float64_copies():
     assert first.dtype == np.float64 and first.tolist() == [1.0, 2.0] and grad(None, 2).tolist() == [3.0, 4.0]
     first[0] = 99.0
     assert grad(None, 1)[0] == 1.0
+
+
+def _adam_rule(function):
+    return uc.Rule(function, "adam", defaults={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999,
+                                               "epsilon": 1e-8},
+                   torch_optimizer=lambda p, hp: torch.optim.Adam(
+                       [p], lr=hp["learning_rate"], betas=(hp["beta1"], hp["beta2"]), eps=hp["epsilon"]),
+                   mistakes=uc.MISTAKES["adam"])
+
+
+def _adam(correct=True, scalar_v=False, store=True, scale=1.0):
+    def adam(w, dw, config=None):
+        config = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, **(config or {})}
+        b1, b2, t = config["beta1"], config["beta2"], config.get("t", 0) + 1
+        m = b1 * config.get("m", 0.0) + (1 - b1) * dw
+        v = b2 * config.get("v", 0.0) + (1 - b2) * (np.mean(dw * dw) if scalar_v else dw * dw)
+        if store:
+            config.update(m=m, v=v, t=t)
+        if correct:
+            m, v = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        return w - scale * config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
+    return adam
+
+
+GRADIENTS = [[0.2, -30.0, 0.0, 1e-3], [0.1, -20.0, 0.0, 2e-3], [-0.3, 10.0, 0.0, 1e-3]]
+CONFIG = {"learning_rate": 0.1, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+
+
+@pytest.mark.parametrize("variant, named", [
+    (dict(correct=False), "no bias correction"),
+    (dict(scalar_v=True), "one number for all weights"),
+    (dict(store=False), "not stored in the returned config"),
+    (dict(scale=2.0), "moves every weight whose gradient is not 0 by about learning_rate"),
+])
+def test_fixed_example_names_the_mistake_over_the_whole_trajectory(variant, named):
+    W0 = np.array([1.0, -1.0, 0.5, 2.0])
+    uc.fixed_example(_adam_rule(_adam()), W0, CONFIG, GRADIENTS)   # a correct rule passes
+    with pytest.raises(CheckFailure, match=named):
+        uc.fixed_example(_adam_rule(_adam(**variant)), W0, CONFIG, GRADIENTS)
+
+
+def test_fixed_example_step_ratio_hints():
+    rule = dataclasses.replace(SGD, mistakes={})
+    w, dw = np.array([1.0, -2.0]), np.array([0.5, 1.0])
+    uphill = dataclasses.replace(rule, function=lambda w, dw, config=None: sgd(w, -dw, config))
+    with pytest.raises(CheckFailure, match="wrong sign"):
+        uc.fixed_example(uphill, w, {"learning_rate": 0.1}, [dw], output="next_w")
+
+    def low_default(w, dw, config=None):
+        return sgd(w, dw, {"learning_rate": 1e-3, **(config or {})})
+    with pytest.raises(CheckFailure, match="documented defaults"):
+        uc.fixed_example(dataclasses.replace(rule, function=low_default), w, None, [dw])
+    # a wrong factor with every hyperparameter given is not blamed on the defaults
+    double = dataclasses.replace(rule, function=lambda w, dw, config=None: sgd(w, 2 * dw, config))
+    with pytest.raises(CheckFailure, match="missing or extra factor") as failure:
+        uc.fixed_example(double, w, {"learning_rate": 0.1}, [dw])
+    assert "default" not in str(failure.value)

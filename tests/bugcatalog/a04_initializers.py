@@ -12,27 +12,27 @@ ASSIGNMENT = "04_initializers"
 
 # ---------------------------------------------------------------- zeros_init
 
-@bug("zeros_init", "shape transposed: (fan_out, fan_in)")
+@bug("zeros_init", "shape transposed: (fan_out, fan_in)", diagnosis='transposed')
 def zeros_transposed(fan_in, fan_out, rng):
     return np.zeros((fan_out, fan_in))
 
 
-@bug("zeros_init", "integer zeros (dtype=int)")
+@bug("zeros_init", "integer zeros (dtype=int)", diagnosis='integer dtype')
 def zeros_int(fan_in, fan_out, rng):
     return np.zeros((fan_in, fan_out), dtype=int)
 
 
-@bug("zeros_init", "a flat vector of fan_in * fan_out zeros")
+@bug("zeros_init", "a flat vector of fan_in * fan_out zeros", diagnosis='2-d')
 def zeros_flat(fan_in, fan_out, rng):
     return np.zeros(fan_in * fan_out)
 
 
-@bug("zeros_init", "float32 zeros (the contract is float64; init_mlp casts)")
+@bug("zeros_init", "float32 zeros (the contract is float64; init_mlp casts)", diagnosis='dtype')
 def zeros_float32(fan_in, fan_out, rng):
     return np.zeros((fan_in, fan_out), dtype=np.float32)
 
 
-@bug("zeros_init", "a tiny constant instead of zero, 'to avoid exact zeros'")
+@bug("zeros_init", "a tiny constant instead of zero, 'to avoid exact zeros'", diagnosis='all zeros')
 def zeros_epsilon(fan_in, fan_out, rng):
     return np.full((fan_in, fan_out), 1e-8)
 
@@ -49,37 +49,37 @@ def zeros_like(fan_in, fan_out, rng):
 
 # ---------------------------------------------------------------- normal_init
 
-@bug("normal_init", "ignores std: always 0.01")
+@bug("normal_init", "ignores std: always 0.01", diagnosis='ignored')
 def normal_ignores_std(fan_in, fan_out, rng, std=0.01):
     return rng.normal(0.0, 0.01, size=(fan_in, fan_out))
 
 
-@bug("normal_init", "treats std as a variance: scale sqrt(std)")
+@bug("normal_init", "treats std as a variance: scale sqrt(std)", diagnosis='as a variance')
 def normal_sqrt_std(fan_in, fan_out, rng, std=0.01):
     return rng.normal(0.0, np.sqrt(std), size=(fan_in, fan_out))
 
 
-@bug("normal_init", "passes std as the first argument of rng.normal, which is the mean (loc)")
+@bug("normal_init", "passes std as the first argument of rng.normal, which is the mean (loc)", diagnosis='is the mean')
 def normal_std_as_loc(fan_in, fan_out, rng, std=0.01):
     return rng.normal(std, size=(fan_in, fan_out))
 
 
-@bug("normal_init", "uses the global np.random state instead of rng")
+@bug("normal_init", "uses the global np.random state instead of rng", diagnosis='global state')
 def normal_global_state(fan_in, fan_out, rng, std=0.01):
     return np.random.normal(0.0, std, size=(fan_in, fan_out))
 
 
-@bug("normal_init", "seeds its own generator, ignoring rng")
+@bug("normal_init", "seeds its own generator, ignoring rng", diagnosis='fixed seed')
 def normal_fixed_seed(fan_in, fan_out, rng, std=0.01):
     return np.random.default_rng(0).normal(0.0, std, size=(fan_in, fan_out))
 
 
-@bug("normal_init", "shape transposed: (fan_out, fan_in)")
+@bug("normal_init", "shape transposed: (fan_out, fan_in)", diagnosis='transposed')
 def normal_transposed(fan_in, fan_out, rng, std=0.01):
     return rng.normal(0.0, std, size=(fan_out, fan_in))
 
 
-@bug("normal_init", "uniform on [0, 1) times std (rng.random instead of rng.standard_normal)")
+@bug("normal_init", "uniform on [0, 1) times std (rng.random instead of rng.standard_normal)", diagnosis='rng.random')
 def normal_uses_random(fan_in, fan_out, rng, std=0.01):
     return rng.random((fan_in, fan_out)) * std
 
@@ -99,42 +99,42 @@ def normal_box_muller(fan_in, fan_out, rng, std=0.01):
 
 # ---------------------------------------------------------------- xavier_uniform
 
-@bug("xavier_uniform", "the sqrt(6) is missing: a = sqrt(1 / (fan_in + fan_out))")
+@bug("xavier_uniform", "the sqrt(6) is missing: a = sqrt(1 / (fan_in + fan_out))", diagnosis='factor 6')
 def xavier_uniform_no_six(fan_in, fan_out, rng):
     a = np.sqrt(1.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("xavier_uniform", "the Xavier std sqrt(2 / (fan_in + fan_out)) used as the bound")
+@bug("xavier_uniform", "the Xavier std sqrt(2 / (fan_in + fan_out)) used as the bound", diagnosis='standard deviation used as the bound')
 def xavier_uniform_std_as_bound(fan_in, fan_out, rng):
     a = np.sqrt(2.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("xavier_uniform", "uniform on [0, a) instead of [-a, a)")
+@bug("xavier_uniform", "uniform on [0, a) instead of [-a, a)", diagnosis='>= 0')
 def xavier_uniform_half(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / (fan_in + fan_out))
     return a * rng.random((fan_in, fan_out))
 
 
-@bug("xavier_uniform", "He's bound sqrt(6 / fan_in) (fan_out forgotten)")
+@bug("xavier_uniform", "He's bound sqrt(6 / fan_in) (fan_out forgotten)", diagnosis="He's bound")
 def xavier_uniform_fan_in_only(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / fan_in)
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("xavier_uniform", "a normal with the Xavier variance instead of a uniform")
+@bug("xavier_uniform", "a normal with the Xavier variance instead of a uniform", diagnosis='normal')
 def xavier_uniform_is_normal(fan_in, fan_out, rng):
     return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
 
 
-@bug("xavier_uniform", "uses the global np.random state instead of rng")
+@bug("xavier_uniform", "uses the global np.random state instead of rng", diagnosis='global state')
 def xavier_uniform_global_state(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / (fan_in + fan_out))
     return np.random.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("xavier_uniform", "shape transposed: (fan_out, fan_in)")
+@bug("xavier_uniform", "shape transposed: (fan_out, fan_in)", diagnosis='transposed')
 def xavier_uniform_transposed(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, size=(fan_out, fan_in))
@@ -155,33 +155,33 @@ def xavier_uniform_scaled(fan_in, fan_out, rng):
 
 # ---------------------------------------------------------------- xavier_normal
 
-@bug("xavier_normal", "variance used as the std (sqrt missing)")
+@bug("xavier_normal", "variance used as the std (sqrt missing)", diagnosis='used as the standard deviation')
 def xavier_normal_variance(fan_in, fan_out, rng):
     return rng.normal(0.0, 2.0 / (fan_in + fan_out), size=(fan_in, fan_out))
 
 
-@bug("xavier_normal", "the factor 2 is missing: std sqrt(1 / (fan_in + fan_out))")
+@bug("xavier_normal", "the factor 2 is missing: std sqrt(1 / (fan_in + fan_out))", diagnosis='factor 2')
 def xavier_normal_no_two(fan_in, fan_out, rng):
     return rng.normal(0.0, np.sqrt(1.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
 
 
-@bug("xavier_normal", "a uniform with the right variance instead of a normal")
+@bug("xavier_normal", "a uniform with the right variance instead of a normal", diagnosis='uniform')
 def xavier_normal_is_uniform(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("xavier_normal", "np.random.randn (global state) scaled by the std")
+@bug("xavier_normal", "np.random.randn (global state) scaled by the std", diagnosis='global state')
 def xavier_normal_randn(fan_in, fan_out, rng):
     return np.random.randn(fan_in, fan_out) * np.sqrt(2.0 / (fan_in + fan_out))
 
 
-@bug("xavier_normal", "shape transposed: (fan_out, fan_in)")
+@bug("xavier_normal", "shape transposed: (fan_out, fan_in)", diagnosis='transposed')
 def xavier_normal_transposed(fan_in, fan_out, rng):
     return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=(fan_out, fan_in))
 
 
-@bug("xavier_normal", "draws from a copy of rng, so rng never advances")
+@bug("xavier_normal", "draws from a copy of rng, so rng never advances", diagnosis='copy')
 def xavier_normal_copy(fan_in, fan_out, rng):
     import copy
     return copy.deepcopy(rng).normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
@@ -202,37 +202,37 @@ def xavier_normal_box_muller(fan_in, fan_out, rng):
 
 # ---------------------------------------------------------------- he_uniform
 
-@bug("he_uniform", "fan_out instead of fan_in: a = sqrt(6 / fan_out)")
+@bug("he_uniform", "fan_out instead of fan_in: a = sqrt(6 / fan_out)", diagnosis='scales by fan_in')
 def he_uniform_fan_out(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / fan_out)
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("he_uniform", "He's std sqrt(2 / fan_in) used as the bound (sqrt(3) missing)")
+@bug("he_uniform", "He's std sqrt(2 / fan_in) used as the bound (sqrt(3) missing)", diagnosis='standard deviation used as the bound')
 def he_uniform_std_as_bound(fan_in, fan_out, rng):
     a = np.sqrt(2.0 / fan_in)
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("he_uniform", "uniform on [0, a) instead of [-a, a)")
+@bug("he_uniform", "uniform on [0, a) instead of [-a, a)", diagnosis='>= 0')
 def he_uniform_half(fan_in, fan_out, rng):
     return rng.uniform(0.0, np.sqrt(6.0 / fan_in), size=(fan_in, fan_out))
 
 
-@bug("he_uniform", "the square root is missing: a = 6 / fan_in")
+@bug("he_uniform", "the square root is missing: a = 6 / fan_in", diagnosis='square root is missing')
 def he_uniform_no_sqrt(fan_in, fan_out, rng):
     a = 6.0 / fan_in
     return rng.uniform(-a, a, size=(fan_in, fan_out))
 
 
-@bug("he_uniform", "uses the global np.random state instead of rng")
+@bug("he_uniform", "uses the global np.random state instead of rng", diagnosis='global state')
 def he_uniform_global_state(fan_in, fan_out, rng):
     a = np.sqrt(6.0 / fan_in)
     return np.random.uniform(-a, a, size=(fan_in, fan_out))
 
 
 @bug("he_uniform", "seeds the global state from rng, then draws from np.random (caught "
-                   "in-process only: a sandbox's global state is its own)")
+                   "in-process only: a sandbox's global state is its own)", diagnosis='global random state')
 def he_uniform_reseeds_global(fan_in, fan_out, rng):
     np.random.seed(int(rng.integers(2**31)))
     a = np.sqrt(6.0 / fan_in)
@@ -253,38 +253,38 @@ def he_uniform_from_std(fan_in, fan_out, rng):
 
 # ---------------------------------------------------------------- he_normal
 
-@bug("he_normal", "fan_out instead of fan_in: std sqrt(2 / fan_out)")
+@bug("he_normal", "fan_out instead of fan_in: std sqrt(2 / fan_out)", diagnosis='scales by fan_in')
 def he_normal_fan_out(fan_in, fan_out, rng):
     return rng.normal(0.0, np.sqrt(2.0 / fan_out), size=(fan_in, fan_out))
 
 
-@bug("he_normal", "variance used as the std (sqrt missing)")
+@bug("he_normal", "variance used as the std (sqrt missing)", diagnosis='used as the standard deviation')
 def he_normal_variance(fan_in, fan_out, rng):
     return rng.normal(0.0, 2.0 / fan_in, size=(fan_in, fan_out))
 
 
-@bug("he_normal", "the factor 2 is missing: std sqrt(1 / fan_in)")
+@bug("he_normal", "the factor 2 is missing: std sqrt(1 / fan_in)", diagnosis='factor 2')
 def he_normal_no_two(fan_in, fan_out, rng):
     return rng.normal(0.0, np.sqrt(1.0 / fan_in), size=(fan_in, fan_out))
 
 
-@bug("he_normal", "np.random.randn(fan_in, fan_out) * sqrt(2 / fan_in): the global state")
+@bug("he_normal", "np.random.randn(fan_in, fan_out) * sqrt(2 / fan_in): the global state", diagnosis='global state')
 def he_normal_randn(fan_in, fan_out, rng):
     return np.random.randn(fan_in, fan_out) * np.sqrt(2.0 / fan_in)
 
 
-@bug("he_normal", "shape transposed: (fan_out, fan_in)")
+@bug("he_normal", "shape transposed: (fan_out, fan_in)", diagnosis='transposed')
 def he_normal_transposed(fan_in, fan_out, rng):
     return rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_out, fan_in))
 
 
-@bug("he_normal", "one column drawn and broadcast to every unit (identical units)")
+@bug("he_normal", "one column drawn and broadcast to every unit (identical units)", diagnosis='every column is the same')
 def he_normal_one_column(fan_in, fan_out, rng):
     column = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, 1))
     return column * np.ones((1, fan_out))
 
 
-@bug("he_normal", "an unseeded np.random.default_rng() instead of rng")
+@bug("he_normal", "an unseeded np.random.default_rng() instead of rng", diagnosis='without a seed')
 def he_normal_unseeded(fan_in, fan_out, rng):
     return np.random.default_rng().normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
 
@@ -312,7 +312,7 @@ def he_normal_box_muller(fan_in, fan_out, rng):
 
 # ---------------------------------------------------------------- init_mlp
 
-@bug("init_mlp", "biases start at 0.01 ('so that ReLUs start active')")
+@bug("init_mlp", "biases start at 0.01 ('so that ReLUs start active')", diagnosis='start at zero')
 def init_mlp_positive_bias(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -321,7 +321,7 @@ def init_mlp_positive_bias(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "layer keys off by one: W0, b0, W1, ...")
+@bug("init_mlp", "layer keys off by one: W0, b0, W1, ...", diagnosis='count from 1')
 def init_mlp_keys_from_zero(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer in range(len(layer_sizes) - 1):
@@ -330,7 +330,7 @@ def init_mlp_keys_from_zero(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "one matrix reused for every layer of the same shape (dict.setdefault cache)")
+@bug("init_mlp", "one matrix reused for every layer of the same shape (dict.setdefault cache)", diagnosis='same matrix')
 def init_mlp_reuses_matrix(layer_sizes, init, rng, dtype=np.float32):
     params, drawn = {}, {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -340,7 +340,7 @@ def init_mlp_reuses_matrix(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "ignores dtype: float64 arrays")
+@bug("init_mlp", "ignores dtype: float64 arrays", diagnosis='dtype')
 def init_mlp_ignores_dtype(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -349,7 +349,7 @@ def init_mlp_ignores_dtype(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "a fresh np.random.default_rng(0) for every layer instead of rng")
+@bug("init_mlp", "a fresh np.random.default_rng(0) for every layer instead of rng", diagnosis='not with the rng')
 def init_mlp_fresh_rng(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -358,7 +358,7 @@ def init_mlp_fresh_rng(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "a child generator per layer (default_rng(rng.integers(...))) instead of rng")
+@bug("init_mlp", "a child generator per layer (default_rng(rng.integers(...))) instead of rng", diagnosis='not with the rng')
 def init_mlp_child_rng(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -368,7 +368,7 @@ def init_mlp_child_rng(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "biases of shape (1, fan_out)")
+@bug("init_mlp", "biases of shape (1, fan_out)", diagnosis='axis of size 1')
 def init_mlp_bias_row(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -377,7 +377,7 @@ def init_mlp_bias_row(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "PyTorch's (out, in) habit: init(fan_out, fan_in, rng).T")
+@bug("init_mlp", "PyTorch's (out, in) habit: init(fan_out, fan_in, rng).T", diagnosis='(fan_in, fan_out)')
 def init_mlp_transposed_call(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -386,7 +386,7 @@ def init_mlp_transposed_call(layer_sizes, init, rng, dtype=np.float32):
     return params
 
 
-@bug("init_mlp", "draws the biases from rng too, then zeroes them (shifts every later layer)")
+@bug("init_mlp", "draws the biases from rng too, then zeroes them (shifts every later layer)", diagnosis='once per layer')
 def init_mlp_draws_biases(layer_sizes, init, rng, dtype=np.float32):
     params = {}
     for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
@@ -418,27 +418,27 @@ def init_mlp_two_passes(layer_sizes, init, rng, dtype=np.float32):
 # n_in = 200 inputs of mean 0.5 and variance 0.75, weights of variance 0.004:
 # Var[z] = n_in E[h^2] Var[W] = 200 * (0.75 + 0.25) * 0.004 = 0.8
 
-@bug("checkpoint_preactivation_variance", "Var[h] in place of E[h^2] (the inputs are not centered)")
+@bug("checkpoint_preactivation_variance", "Var[h] in place of E[h^2] (the inputs are not centered)", diagnosis='E[h^2]')
 def preactivation_var_h():
     return 200 * 0.75 * 0.004
 
 
-@bug("checkpoint_preactivation_variance", "the sum over the n_in inputs forgotten")
+@bug("checkpoint_preactivation_variance", "the sum over the n_in inputs forgotten", diagnosis='sum over')
 def preactivation_one_term():
     return (0.75 + 0.5 ** 2) * 0.004
 
 
-@bug("checkpoint_preactivation_variance", "the standard deviation of W where its variance belongs")
+@bug("checkpoint_preactivation_variance", "the standard deviation of W where its variance belongs", diagnosis='standard deviation of W')
 def preactivation_std_w():
     return 200 * (0.75 + 0.5 ** 2) * 0.004 ** 0.5
 
 
-@bug("checkpoint_preactivation_variance", "the mean of h added instead of its square: Var[h] + E[h]")
+@bug("checkpoint_preactivation_variance", "the mean of h added instead of its square: Var[h] + E[h]", diagnosis='its square')
 def preactivation_mean_not_squared():
     return 200 * (0.75 + 0.5) * 0.004
 
 
-@bug("checkpoint_preactivation_variance", "a list of one number instead of the number")
+@bug("checkpoint_preactivation_variance", "a list of one number instead of the number", diagnosis='axis of size 1')
 def preactivation_list():
     return [0.8]
 
@@ -456,32 +456,32 @@ def preactivation_array():
 # ------------------------------------------------------------------ checkpoint_xavier_scales
 # fan_in = 120, fan_out = 80: Var = 2 / 200 = 0.01, std 0.1, bound sqrt(0.03)
 
-@bug("checkpoint_xavier_scales", "[bound, std]: the order swapped")
+@bug("checkpoint_xavier_scales", "[bound, std]: the order swapped", diagnosis='swapped')
 def xavier_scales_swapped():
     return [0.03 ** 0.5, 0.1]
 
 
-@bug("checkpoint_xavier_scales", "He's variance 2 / fan_in for a tanh layer")
+@bug("checkpoint_xavier_scales", "He's variance 2 / fan_in for a tanh layer", diagnosis="He's scale")
 def xavier_scales_he():
     return [(2 / 120) ** 0.5, (6 / 120) ** 0.5]
 
 
-@bug("checkpoint_xavier_scales", "the factor 2 forgotten: Var = 1 / (fan_in + fan_out)")
+@bug("checkpoint_xavier_scales", "the factor 2 forgotten: Var = 1 / (fan_in + fan_out)", diagnosis='factor 2')
 def xavier_scales_no_two():
     return [(1 / 200) ** 0.5, (3 / 200) ** 0.5]
 
 
-@bug("checkpoint_xavier_scales", "the bound equal to the std (Var[U(-a, a)] taken as a^2)")
+@bug("checkpoint_xavier_scales", "the bound equal to the std (Var[U(-a, a)] taken as a^2)", diagnosis='bound equals the standard deviation')
 def xavier_scales_bound_is_std():
     return [0.1, 0.1]
 
 
-@bug("checkpoint_xavier_scales", "the square roots forgotten: the variances 0.01 and 0.03")
+@bug("checkpoint_xavier_scales", "the square roots forgotten: the variances 0.01 and 0.03", diagnosis='square roots')
 def xavier_scales_no_sqrt():
     return [0.01, 0.03]
 
 
-@bug("checkpoint_xavier_scales", "the bound rounded to three digits (0.173)")
+@bug("checkpoint_xavier_scales", "the bound rounded to three digits (0.173)", diagnosis='digits')
 def xavier_scales_rounded():
     return [0.1, 0.173]
 
@@ -500,27 +500,27 @@ def xavier_scales_digits():
 # ---------------------------------------------------------------------- checkpoint_he_scales
 # fan_in = 50 (fan_out = 200): Var = 2 / 50 = 0.04, std 0.2, bound sqrt(0.12)
 
-@bug("checkpoint_he_scales", "fan_out in place of fan_in")
+@bug("checkpoint_he_scales", "fan_out in place of fan_in", diagnosis='scales by fan_in')
 def he_scales_fan_out():
     return [(2 / 200) ** 0.5, (6 / 200) ** 0.5]
 
 
-@bug("checkpoint_he_scales", "the factor 2 for ReLU forgotten")
+@bug("checkpoint_he_scales", "the factor 2 for ReLU forgotten", diagnosis='factor 2')
 def he_scales_no_two():
     return [(1 / 50) ** 0.5, (3 / 50) ** 0.5]
 
 
-@bug("checkpoint_he_scales", "the square roots forgotten")
+@bug("checkpoint_he_scales", "the square roots forgotten", diagnosis='square roots')
 def he_scales_no_sqrt():
     return [0.04, 0.12]
 
 
-@bug("checkpoint_he_scales", "Xavier's scale for these fans")
+@bug("checkpoint_he_scales", "Xavier's scale for these fans", diagnosis="Xavier's scale")
 def he_scales_xavier():
     return [(2 / 250) ** 0.5, (6 / 250) ** 0.5]
 
 
-@bug("checkpoint_he_scales", "the bound from a = 3 Var (its square root forgotten)")
+@bug("checkpoint_he_scales", "the bound from a = 3 Var (its square root forgotten)", diagnosis='square root')
 def he_scales_bound_no_sqrt():
     return [0.2, 0.12]
 
@@ -534,3 +534,15 @@ def he_scales_numpy():
 @alternative("checkpoint_he_scales", "decimals with 7 significant digits")
 def he_scales_decimals():
     return [0.2, 0.3464102]
+
+
+# ---------------------------------------------------------------- init_mlp (issue 16)
+
+@bug("init_mlp", "random biases drawn from rng (rng.standard_normal) and nothing cast to dtype: "
+     "the biases must be named, not the dtype", diagnosis="start at zero")
+def init_mlp_random_biases_uncast(layer_sizes, init, rng, dtype=np.float32):
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        params[f"W{layer}"] = init(fan_in, fan_out, rng)
+        params[f"b{layer}"] = rng.standard_normal(fan_out)
+    return params

@@ -23,14 +23,14 @@ ASSIGNMENT = "05_optimizers"
 
 # ---------------------------------------------------------------------------------- sgd
 
-@bug("sgd", "gradient ascent: w + learning_rate * dw")
+@bug("sgd", "gradient ascent: w + learning_rate * dw", diagnosis='sign')
 def sgd_ascent(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
     return w + config["learning_rate"] * dw, config
 
 
-@bug("sgd", "updates w in place (w -= lr * dw) and returns the caller's array")
+@bug("sgd", "updates w in place (w -= lr * dw) and returns the caller's array", diagnosis='in place')
 def sgd_in_place(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -38,7 +38,7 @@ def sgd_in_place(w, dw, config=None):
     return w, config
 
 
-@bug("sgd", "overwrites the learning rate with the default instead of setdefault")
+@bug("sgd", "overwrites the learning rate with the default instead of setdefault", diagnosis='ignored')
 def sgd_default_overwrites(w, dw, config=None):
     if config is None:
         config = {}
@@ -47,14 +47,14 @@ def sgd_default_overwrites(w, dw, config=None):
     return w - config["learning_rate"] * dw, config
 
 
-@bug("sgd", "wrong default learning rate (1e-3, PyTorch's SGD default)")
+@bug("sgd", "wrong default learning rate (1e-3, PyTorch's SGD default)", diagnosis='default')
 def sgd_wrong_default(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
     return w - config["learning_rate"] * dw, config
 
 
-@bug("sgd", "returns float64 for float32 inputs (builds next_w with np.zeros(w.shape))")
+@bug("sgd", "returns float64 for float32 inputs (builds next_w with np.zeros(w.shape))", diagnosis='dtype')
 def sgd_float64(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -63,19 +63,19 @@ def sgd_float64(w, dw, config=None):
     return next_w, config
 
 
-@bug("sgd", "returns only next_w, not the pair (next_w, config)")
+@bug("sgd", "returns only next_w, not the pair (next_w, config)", diagnosis='pair')
 def sgd_no_config(w, dw, config=None):
     learning_rate = (config or {}).get("learning_rate", 1e-2)
     return w - learning_rate * dw
 
 
-@bug("sgd", "returns the config it got (None with config=None) instead of a dict with the defaults")
+@bug("sgd", "returns the config it got (None with config=None) instead of a dict with the defaults", diagnosis='not a dict')
 def sgd_returns_none_config(w, dw, config=None):
     learning_rate = (config or {}).get("learning_rate", 1e-2)
     return w - learning_rate * dw, config
 
 
-@bug("sgd", "CS231n habit: fills defaults into the caller's config dict (config.setdefault on it)")
+@bug("sgd", "CS231n habit: fills defaults into the caller's config dict (config.setdefault on it)", diagnosis='belongs to the caller')
 def sgd_mutates_config(w, dw, config=None):
     if config is None:
         config = {}
@@ -102,7 +102,7 @@ def sgd_fresh_dict(w, dw, config=None):
 
 # ------------------------------------------------------------------------- sgd_momentum
 
-@bug("sgd_momentum", "the velocity is never stored back in config (each step is plain SGD)")
+@bug("sgd_momentum", "the velocity is never stored back in config (each step is plain SGD)", diagnosis='not stored')
 def sgd_momentum_forgets_velocity(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -112,7 +112,7 @@ def sgd_momentum_forgets_velocity(w, dw, config=None):
     return w + v, config
 
 
-@bug("sgd_momentum", "moves w with the old velocity before updating it")
+@bug("sgd_momentum", "moves w with the old velocity before updating it", diagnosis='old velocity')
 def sgd_momentum_stale_velocity(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -123,7 +123,7 @@ def sgd_momentum_stale_velocity(w, dw, config=None):
     return next_w, config
 
 
-@bug("sgd_momentum", "mixes the conventions: v = mu * v - lr * dw, then w + lr * v")
+@bug("sgd_momentum", "mixes the conventions: v = mu * v - lr * dw, then w + lr * v", diagnosis='twice')
 def sgd_momentum_lr_twice(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -134,7 +134,7 @@ def sgd_momentum_lr_twice(w, dw, config=None):
     return w + config["learning_rate"] * v, config
 
 
-@bug("sgd_momentum", "averages instead of accumulating: v = mu * v - (1 - mu) * lr * dw")
+@bug("sgd_momentum", "averages instead of accumulating: v = mu * v - (1 - mu) * lr * dw", diagnosis='1 - momentum')
 def sgd_momentum_dampened(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -146,7 +146,7 @@ def sgd_momentum_dampened(w, dw, config=None):
     return w + v, config
 
 
-@bug("sgd_momentum", "wrong sign: v = mu * v - lr * dw, then w - v")
+@bug("sgd_momentum", "wrong sign: v = mu * v - lr * dw, then w - v", diagnosis='sign')
 def sgd_momentum_uphill(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -157,7 +157,7 @@ def sgd_momentum_uphill(w, dw, config=None):
     return w - v, config
 
 
-@bug("sgd_momentum", "updates the velocity from config in place (v *= mu; v -= lr * dw)")
+@bug("sgd_momentum", "updates the velocity from config in place (v *= mu; v -= lr * dw)", diagnosis='in place')
 def sgd_momentum_in_place_velocity(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -172,7 +172,7 @@ def sgd_momentum_in_place_velocity(w, dw, config=None):
 
 
 @bug("sgd_momentum", "torch convention copied without its clone: the first buffer is dw itself, "
-     "later updated in place")
+     "later updated in place", diagnosis='shares its memory')
 def sgd_momentum_buffer_aliases_dw(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -188,7 +188,7 @@ def sgd_momentum_buffer_aliases_dw(w, dw, config=None):
 
 
 @bug("sgd_momentum", "keeps the velocity in a global variable (reset for a fresh config), "
-     "shared by every parameter")
+     "shared by every parameter", diagnosis='outside config')
 def sgd_momentum_global_velocity(w, dw, config=None):
     global _velocity
     config = {} if config is None else dict(config)
@@ -201,7 +201,7 @@ def sgd_momentum_global_velocity(w, dw, config=None):
     return w + _velocity, config
 
 
-@bug("sgd_momentum", "wrong default momentum (0.5)")
+@bug("sgd_momentum", "wrong default momentum (0.5)", diagnosis='default momentum')
 def sgd_momentum_wrong_default(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -248,7 +248,7 @@ def sgd_momentum_copy_in_place(w, dw, config=None):
 
 # ------------------------------------------------------------------------------ rmsprop
 
-@bug("rmsprop", "epsilon inside the square root: sqrt(cache + eps)")
+@bug("rmsprop", "epsilon inside the square root: sqrt(cache + eps)", diagnosis='inside the square root')
 def rmsprop_eps_inside(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -260,7 +260,7 @@ def rmsprop_eps_inside(w, dw, config=None):
     return w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"]), config
 
 
-@bug("rmsprop", "decay_rate and 1 - decay_rate swapped")
+@bug("rmsprop", "decay_rate and 1 - decay_rate swapped", diagnosis='swapped')
 def rmsprop_swapped_decay(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -272,7 +272,7 @@ def rmsprop_swapped_decay(w, dw, config=None):
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
 
 
-@bug("rmsprop", "the cache is never stored back in config")
+@bug("rmsprop", "the cache is never stored back in config", diagnosis='not stored')
 def rmsprop_forgets_cache(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -283,7 +283,7 @@ def rmsprop_forgets_cache(w, dw, config=None):
     return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
 
 
-@bug("rmsprop", "divides by the old cache, before adding this step's dw**2")
+@bug("rmsprop", "divides by the old cache, before adding this step's dw**2", diagnosis='old cache')
 def rmsprop_stale_cache(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -296,7 +296,7 @@ def rmsprop_stale_cache(w, dw, config=None):
     return next_w, config
 
 
-@bug("rmsprop", "no epsilon: 0 / 0 where a gradient is exactly zero")
+@bug("rmsprop", "no epsilon: 0 / 0 where a gradient is exactly zero", diagnosis='epsilon')
 def rmsprop_no_epsilon(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -308,7 +308,7 @@ def rmsprop_no_epsilon(w, dw, config=None):
     return w - config["learning_rate"] * dw / np.sqrt(cache), config
 
 
-@bug("rmsprop", "accumulates into the cache from config in place")
+@bug("rmsprop", "accumulates into the cache from config in place", diagnosis='in place')
 def rmsprop_in_place_cache(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -322,7 +322,7 @@ def rmsprop_in_place_cache(w, dw, config=None):
 
 
 @bug("rmsprop", "keeps the cache in a global variable (reset when a config has none), "
-     "shared by every parameter")
+     "shared by every parameter", diagnosis='outside config')
 def rmsprop_global_cache(w, dw, config=None):
     global _cache
     config = {} if config is None else dict(config)
@@ -337,7 +337,7 @@ def rmsprop_global_cache(w, dw, config=None):
     return w - config["learning_rate"] * dw / (np.sqrt(_cache) + config["epsilon"]), config
 
 
-@bug("rmsprop", "cache initialised with np.zeros(w.shape): float64 state turns float32 w into float64")
+@bug("rmsprop", "cache initialised with np.zeros(w.shape): float64 state turns float32 w into float64", diagnosis='dtype')
 def rmsprop_float64_state(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-2)
@@ -382,7 +382,7 @@ def rmsprop_in_place_on_copies(w, dw, config=None):
 
 # --------------------------------------------------------------------------------- adam
 
-@bug("adam", "no bias correction")
+@bug("adam", "no bias correction", diagnosis='bias correction')
 def adam_no_bias_correction(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -396,7 +396,7 @@ def adam_no_bias_correction(w, dw, config=None):
     return w - config["learning_rate"] * m / (np.sqrt(v) + config["epsilon"]), config
 
 
-@bug("adam", "bias correction of m only")
+@bug("adam", "bias correction of m only", diagnosis='bias correction')
 def adam_corrects_m_only(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -412,7 +412,7 @@ def adam_corrects_m_only(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v) + config["epsilon"]), config
 
 
-@bug("adam", "step count starts at 1 before the increment (t = 2 at the first update)")
+@bug("adam", "step count starts at 1 before the increment (t = 2 at the first update)", diagnosis='off by one')
 def adam_t_starts_at_one(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -429,7 +429,7 @@ def adam_t_starts_at_one(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-@bug("adam", "bias correction with the count before the increment (t - 1): 0 / 0 at the first step")
+@bug("adam", "bias correction with the count before the increment (t - 1): 0 / 0 at the first step", diagnosis='t counts updates from 1')
 def adam_t_minus_one(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -446,7 +446,7 @@ def adam_t_minus_one(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-@bug("adam", "epsilon inside the square root: sqrt(v_hat + eps)")
+@bug("adam", "epsilon inside the square root: sqrt(v_hat + eps)", diagnosis='inside the square root')
 def adam_eps_inside(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -463,7 +463,7 @@ def adam_eps_inside(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / np.sqrt(v_hat + config["epsilon"]), config
 
 
-@bug("adam", "the paper's 'efficient' ordering without rescaling epsilon (eps added to sqrt(v))")
+@bug("adam", "the paper's 'efficient' ordering without rescaling epsilon (eps added to sqrt(v))", diagnosis='rescale')
 def adam_efficient_unscaled_eps(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -480,7 +480,7 @@ def adam_efficient_unscaled_eps(w, dw, config=None):
 
 
 @bug("adam", "the paper's efficient ordering with np.sqrt of a Python number: a float64 scalar "
-     "turns float32 parameters into float64")
+     "turns float32 parameters into float64", diagnosis='dtype')
 def adam_numpy_scalar_float64(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -497,7 +497,7 @@ def adam_numpy_scalar_float64(w, dw, config=None):
     return w - step * m / (np.sqrt(v) + config["epsilon"] * correction2), config
 
 
-@bug("adam", "beta1 and beta2 swapped")
+@bug("adam", "beta1 and beta2 swapped", diagnosis='swapped')
 def adam_swapped_betas(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -513,7 +513,7 @@ def adam_swapped_betas(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-@bug("adam", "stores the bias-corrected m_hat and v_hat back as the state")
+@bug("adam", "stores the bias-corrected m_hat and v_hat back as the state", diagnosis='corrected moments')
 def adam_stores_corrected(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -531,7 +531,7 @@ def adam_stores_corrected(w, dw, config=None):
 
 
 @bug("adam", "step count kept in a global variable (reset for a fresh config), shared by "
-     "every parameter")
+     "every parameter", diagnosis='outside config')
 def adam_shared_step_count(w, dw, config=None):
     global _adam_t
     config = {} if config is None else dict(config)
@@ -551,7 +551,7 @@ def adam_shared_step_count(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-@bug("adam", "moments kept in a mutable default argument, reset only when their shape changes")
+@bug("adam", "moments kept in a mutable default argument, reset only when their shape changes", diagnosis='outside config')
 def adam_mutable_default(w, dw, config=None, _state={}):  # noqa: B006 (the bug)
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -570,7 +570,7 @@ def adam_mutable_default(w, dw, config=None, _state={}):  # noqa: B006 (the bug)
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-@bug("adam", "updates m and v from config in place (m *= beta1 ...)")
+@bug("adam", "updates m and v from config in place (m *= beta1 ...)", diagnosis='in place')
 def adam_in_place_moments(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -590,7 +590,7 @@ def adam_in_place_moments(w, dw, config=None):
     return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
 
 
-@bug("adam", "wrong default beta2 (0.99)")
+@bug("adam", "wrong default beta2 (0.99)", diagnosis='default beta2')
 def adam_wrong_default(w, dw, config=None):
     config = {} if config is None else dict(config)
     config.setdefault("learning_rate", 1e-3)
@@ -645,32 +645,32 @@ def adam_running_products(w, dw, config=None):
 # w_0 = 1, g = 2 at every step, learning rate 0.1, momentum 0.9: [[v_1, v_2, v_3], [w_1, w_2, w_3]]
 
 @bug("checkpoint_momentum_steps", "velocity sign convention flipped (v = mu v + lr g, w - v): "
-     "the weights are right, the velocities have the wrong sign")
+     "the weights are right, the velocities have the wrong sign", diagnosis='opposite sign')
 def checkpoint_momentum_sign_flipped():
     return [[0.2, 0.38, 0.542], [0.8, 0.42, -0.122]]
 
 
-@bug("checkpoint_momentum_steps", "PyTorch's buffer (b = mu b + g) entered as the velocity")
+@bug("checkpoint_momentum_steps", "PyTorch's buffer (b = mu b + g) entered as the velocity", diagnosis="PyTorch's buffer")
 def checkpoint_momentum_torch_buffer():
     return [[2.0, 3.8, 5.42], [0.8, 0.42, -0.122]]
 
 
-@bug("checkpoint_momentum_steps", "the velocity forgets its past: plain SGD steps")
+@bug("checkpoint_momentum_steps", "the velocity forgets its past: plain SGD steps", diagnosis='forgets its past')
 def checkpoint_momentum_no_memory():
     return [[-0.2, -0.2, -0.2], [0.8, 0.6, 0.4]]
 
 
-@bug("checkpoint_momentum_steps", "w moved by the previous velocity (w_{t+1} = w_t + v_t)")
+@bug("checkpoint_momentum_steps", "w moved by the previous velocity (w_{t+1} = w_t + v_t)", diagnosis='previous velocity')
 def checkpoint_momentum_old_velocity():
     return [[-0.2, -0.38, -0.542], [1.0, 0.8, 0.42]]
 
 
-@bug("checkpoint_momentum_steps", "one step behind: v_0..v_2 and w_0..w_2")
+@bug("checkpoint_momentum_steps", "one step behind: v_0..v_2 and w_0..w_2", diagnosis='one step early')
 def checkpoint_momentum_one_behind():
     return [[0.0, -0.2, -0.38], [1.0, 0.8, 0.42]]
 
 
-@bug("checkpoint_momentum_steps", "the gradient step damped by (1 - mu)")
+@bug("checkpoint_momentum_steps", "the gradient step damped by (1 - mu)", diagnosis='(1 - momentum)')
 def checkpoint_momentum_dampened():
     return [[-0.02, -0.038, -0.0542], [0.98, 0.942, 0.8878]]
 
@@ -691,37 +691,37 @@ def checkpoint_momentum_as_array():
 # ------------------------------------------------------------ checkpoint_rmsprop_cache
 # rho 0.9, lr 0.07, epsilon 0, g_1 = (2, -1), g_2 = (4, -2): [s_1, s_2, w_2 - w_1]
 
-@bug("checkpoint_rmsprop_cache", "|g| averaged instead of g**2")
+@bug("checkpoint_rmsprop_cache", "|g| averaged instead of g**2", diagnosis='|g|')
 def checkpoint_rmsprop_abs():
     return [[0.2, 0.1], [0.58, 0.29], [-0.367658, 0.259973]]
 
 
-@bug("checkpoint_rmsprop_cache", "decay_rate and 1 - decay_rate swapped")
+@bug("checkpoint_rmsprop_cache", "decay_rate and 1 - decay_rate swapped", diagnosis='swapped')
 def checkpoint_rmsprop_swapped():
     return [[3.6, 0.9], [14.76, 3.69], [-0.0728811, 0.0728811]]
 
 
-@bug("checkpoint_rmsprop_cache", "the second step divided by the old cache s_1")
+@bug("checkpoint_rmsprop_cache", "the second step divided by the old cache s_1", diagnosis='old cache')
 def checkpoint_rmsprop_old_cache():
     return [[0.4, 0.1], [1.96, 0.49], [-0.442719, 0.442719]]
 
 
-@bug("checkpoint_rmsprop_cache", "the step divided by the cache, not its root")
+@bug("checkpoint_rmsprop_cache", "the step divided by the cache, not its root", diagnosis='square root')
 def checkpoint_rmsprop_no_root():
     return [[0.4, 0.1], [1.96, 0.49], [-4 * 0.07 / 1.96, 2 * 0.07 / 0.49]]
 
 
-@bug("checkpoint_rmsprop_cache", "Adam's bias correction applied to the cache")
+@bug("checkpoint_rmsprop_cache", "Adam's bias correction applied to the cache", diagnosis='bias-corrected')
 def checkpoint_rmsprop_bias_corrected():
     return [[4.0, 1.0], [1.96 / 0.19, 0.49 / 0.19], [-0.087178, 0.087178]]
 
 
-@bug("checkpoint_rmsprop_cache", "the cache forgot its past at step 2 (s_2 = (1 - rho) g_2**2)")
+@bug("checkpoint_rmsprop_cache", "the cache forgot its past at step 2 (s_2 = (1 - rho) g_2**2)", diagnosis='forgot its past')
 def checkpoint_rmsprop_no_memory():
     return [[0.4, 0.1], [1.6, 0.4], [-0.07 * 4 / math.sqrt(1.6), 0.07 * 2 / math.sqrt(0.4)]]
 
 
-@bug("checkpoint_rmsprop_cache", "the total move w_2 - w_0 instead of the second step")
+@bug("checkpoint_rmsprop_cache", "the total move w_2 - w_0 instead of the second step", diagnosis='both steps together')
 def checkpoint_rmsprop_total_move():
     return [[0.4, 0.1], [1.96, 0.49],
             [-0.2 - 0.07 * 2 / math.sqrt(0.4), 0.2 + 0.07 * 1 / math.sqrt(0.1)]]
@@ -743,33 +743,33 @@ def checkpoint_rmsprop_rounded():
 # w_0 = (0.5, -0.5), g_1 = (2, -1), g_2 = (-2, -1), lr 0.1, beta1 0.5, beta2 0.96, epsilon 0:
 # [w_1, m_hat_2, v_hat_2, w_2]
 
-@bug("checkpoint_adam_steps", "bias correction forgotten")
+@bug("checkpoint_adam_steps", "bias correction forgotten", diagnosis='bias correction')
 def checkpoint_adam_no_correction():
     return [[0.25, -0.25], [-0.5, -0.75], [0.3136, 0.0784], [0.339286, 0.0178571]]
 
 
-@bug("checkpoint_adam_steps", "t off by one (t = 2 at the first update)")
+@bug("checkpoint_adam_steps", "t off by one (t = 2 at the first update)", diagnosis='one step ahead')
 def checkpoint_adam_t_ahead():
     return [[0.406667, -0.406667], [-0.571429, -0.857143], [2.72071, 0.680178], [0.44131, -0.302736]]
 
 
-@bug("checkpoint_adam_steps", "|g| used for g**2 in the second moment")
+@bug("checkpoint_adam_steps", "|g| used for g**2 in the second moment", diagnosis='|g|')
 def checkpoint_adam_abs():
     return [[0.5 - 0.1 * 2 / math.sqrt(2), -0.4], [-2 / 3, -1.0], [2.0, 1.0],
             [0.5 - 0.1 * 2 / math.sqrt(2) + 0.1 * (2 / 3) / math.sqrt(2), -0.3]]
 
 
-@bug("checkpoint_adam_steps", "beta1 and beta2 swapped (step 1 still right)")
+@bug("checkpoint_adam_steps", "beta1 and beta2 swapped (step 1 still right)", diagnosis='swapped')
 def checkpoint_adam_swapped():
     return [[0.4, -0.4], [-0.0032 / 0.0784, -1.0], [4.0, 1.0], [0.4 + 0.1 * 0.0032 / 0.0784 / 2, -0.3]]
 
 
-@bug("checkpoint_adam_steps", "the corrected moments of step 1 carried into step 2")
+@bug("checkpoint_adam_steps", "the corrected moments of step 1 carried into step 2", diagnosis='carried into step 2')
 def checkpoint_adam_kept_corrected():
     return [[0.4, -0.4], [0.0, -4 / 3], [4 / 0.0784, 1 / 0.0784], [0.4, -0.362667]]
 
 
-@bug("checkpoint_adam_steps", "the second step started from w_0")
+@bug("checkpoint_adam_steps", "the second step started from w_0", diagnosis='started from w_0')
 def checkpoint_adam_from_w0():
     return [[0.4, -0.4], [-2 / 3, -1.0], [4.0, 1.0], [0.5 + 0.1 / 3, -0.4]]
 
@@ -782,3 +782,51 @@ def checkpoint_adam_as_fractions():
 @alternative("checkpoint_adam_steps", "six significant digits (rounded by hand)")
 def checkpoint_adam_rounded():
     return [[0.4, -0.4], [-0.666667, -1.0], [4.0, 1.0], [0.433333, -0.3]]
+
+
+# ------------------------------------------------------------- issue 16: named mistakes
+
+@bug("rmsprop", "|dw| averaged for dw**2 in the cache", diagnosis="|dw|")
+def rmsprop_abs_gradient(w, dw, config=None):
+    config = {} if config is None else dict(config)
+    config.setdefault("learning_rate", 1e-2)
+    config.setdefault("decay_rate", 0.99)
+    config.setdefault("epsilon", 1e-8)
+    rho = config["decay_rate"]
+    cache = rho * config.get("cache", np.zeros_like(w)) + (1 - rho) * np.abs(dw)
+    config["cache"] = cache
+    return w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"]), config
+
+
+@bug("adam", "one scalar second moment for all weights (np.mean(dw**2))", diagnosis="one number")
+def adam_scalar_second_moment(w, dw, config=None):
+    config = {} if config is None else dict(config)
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    b1, b2 = config["beta1"], config["beta2"]
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", 0.0) + (1 - b2) * float(np.mean(dw * dw))
+    t = config.get("t", 0) + 1
+    config.update(m=m, v=v, t=t)
+    m_hat = m / (1 - b1 ** t)
+    v_hat = v / (1 - b2 ** t)
+    return w - config["learning_rate"] * m_hat / (math.sqrt(v_hat) + config["epsilon"]), config
+
+
+@bug("adam", "the state (m, v, t) is never stored in config: every step is a first step",
+     diagnosis="not stored")
+def adam_forgets_state(w, dw, config=None):
+    config = {} if config is None else dict(config)
+    config.setdefault("learning_rate", 1e-3)
+    config.setdefault("beta1", 0.9)
+    config.setdefault("beta2", 0.999)
+    config.setdefault("epsilon", 1e-8)
+    b1, b2 = config["beta1"], config["beta2"]
+    m = b1 * config.get("m", np.zeros_like(w)) + (1 - b1) * dw
+    v = b2 * config.get("v", np.zeros_like(w)) + (1 - b2) * dw * dw
+    t = config.get("t", 0) + 1
+    m_hat = m / (1 - b1 ** t)
+    v_hat = v / (1 - b2 ** t)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config

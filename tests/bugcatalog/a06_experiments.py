@@ -14,33 +14,33 @@ ASSIGNMENT = "06_experiments"
 
 # ---------------------------------------------------------------------- confusion_matrix
 
-@bug("confusion_matrix", "transposed: rows are the predicted classes, columns the true ones")
+@bug("confusion_matrix", "transposed: rows are the predicted classes, columns the true ones", diagnosis='transposed')
 def confusion_matrix_transposed(y_true, y_pred, num_classes):
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (np.asarray(y_pred, dtype=np.int64), np.asarray(y_true, dtype=np.int64)), 1)
     return matrix
 
 
-@bug("confusion_matrix", "fancy-index += counts a repeated (true, predicted) pair only once")
+@bug("confusion_matrix", "fancy-index += counts a repeated (true, predicted) pair only once", diagnosis='repeated pair')
 def confusion_matrix_fancy_increment(y_true, y_pred, num_classes):
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     matrix[y_true, y_pred] += 1
     return matrix
 
 
-@bug("confusion_matrix", "bincount without minlength: fails when the highest classes never occur")
+@bug("confusion_matrix", "bincount without minlength: fails when the highest classes never occur", diagnosis='largest label')
 def confusion_matrix_bincount_no_minlength(y_true, y_pred, num_classes):
     codes = np.asarray(y_true, dtype=np.int64) * num_classes + np.asarray(y_pred, dtype=np.int64)
     return np.bincount(codes).reshape(num_classes, num_classes)
 
 
-@bug("confusion_matrix", "bincount on uint8 labels: y_true * C + y_pred wraps around at 256")
+@bug("confusion_matrix", "bincount on uint8 labels: y_true * C + y_pred wraps around at 256", diagnosis='wraps around')
 def confusion_matrix_bincount_overflow(y_true, y_pred, num_classes):
     codes = y_true * num_classes + y_pred
     return np.bincount(codes, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
-@bug("confusion_matrix", "sized by the classes seen (np.unique), not by num_classes")
+@bug("confusion_matrix", "sized by the classes seen (np.unique), not by num_classes", diagnosis='comes from num_classes')
 def confusion_matrix_seen_classes(y_true, y_pred, num_classes):
     classes = np.unique(np.concatenate([y_true, y_pred]))
     index = {int(c): k for k, c in enumerate(classes)}
@@ -50,21 +50,21 @@ def confusion_matrix_seen_classes(y_true, y_pred, num_classes):
     return matrix
 
 
-@bug("confusion_matrix", "counts stored as floats (np.zeros without dtype)")
+@bug("confusion_matrix", "counts stored as floats (np.zeros without dtype)", diagnosis='integer')
 def confusion_matrix_float_counts(y_true, y_pred, num_classes):
     matrix = np.zeros((num_classes, num_classes))
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
 
-@bug("confusion_matrix", "counts stored in the labels' dtype: uint8 counts wrap around at 256")
+@bug("confusion_matrix", "counts stored in the labels' dtype: uint8 counts wrap around at 256", diagnosis='wraps around')
 def confusion_matrix_label_dtype(y_true, y_pred, num_classes):
     matrix = np.zeros((num_classes, num_classes), dtype=np.asarray(y_true).dtype)
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
 
 
-@bug("confusion_matrix", "sized num_classes - 1 (off by one), crashes or drops the last class")
+@bug("confusion_matrix", "sized num_classes - 1 (off by one), crashes or drops the last class", diagnosis='comes from num_classes')
 def confusion_matrix_off_by_one(y_true, y_pred, num_classes):
     size = max(num_classes - 1, 1)
     matrix = np.zeros((size, size), dtype=np.int64)
@@ -103,32 +103,32 @@ def confusion_matrix_histogram(y_true, y_pred, num_classes):
 
 # ---------------------------------------------------------------------- accuracy
 
-@bug("accuracy", "returns the number of correct predictions, not the fraction")
+@bug("accuracy", "returns the number of correct predictions, not the fraction", diagnosis='number of correct predictions')
 def accuracy_count(y_true, y_pred):
     return int(np.sum(y_true == y_pred))
 
 
-@bug("accuracy", "returns the count as a float (forgot to divide by N)")
+@bug("accuracy", "returns the count as a float (forgot to divide by N)", diagnosis='number of correct predictions')
 def accuracy_float_count(y_true, y_pred):
     return float(np.sum(y_true == y_pred))
 
 
-@bug("accuracy", "integer division: the fraction floors to 0 (or 1)")
+@bug("accuracy", "integer division: the fraction floors to 0 (or 1)", diagnosis='integer division')
 def accuracy_integer_division(y_true, y_pred):
     return np.sum(y_true == y_pred) // len(y_true)
 
 
-@bug("accuracy", "divides by y_true.shape (a tuple): an array of shape (1,)")
+@bug("accuracy", "divides by y_true.shape (a tuple): an array of shape (1,)", diagnosis='a shape')
 def accuracy_divide_by_shape(y_true, y_pred):
     return np.sum(y_true == y_pred) / y_true.shape
 
 
-@bug("accuracy", "the error rate: fraction of wrong predictions")
+@bug("accuracy", "the error rate: fraction of wrong predictions", diagnosis='error rate')
 def accuracy_error_rate(y_true, y_pred):
     return float(np.mean(y_true != y_pred))
 
 
-@bug("accuracy", "mean of per-class recalls (balanced accuracy), not the plain fraction")
+@bug("accuracy", "mean of per-class recalls (balanced accuracy), not the plain fraction", diagnosis='balanced accuracy')
 def accuracy_balanced(y_true, y_pred):
     recalls = [np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)]
     return float(np.mean(recalls))
@@ -166,7 +166,7 @@ def _counts(y_true, y_pred, num_classes):
     return true_positives, predicted, actual
 
 
-@bug("precision_recall", "precision and recall swapped (row and column sums confused)")
+@bug("precision_recall", "precision and recall swapped (row and column sums confused)", diagnosis='swapped')
 def precision_recall_swapped(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
     precision = np.divide(tp, actual, out=np.zeros(num_classes), where=actual > 0)
@@ -174,25 +174,25 @@ def precision_recall_swapped(y_true, y_pred, num_classes):
     return precision, recall
 
 
-@bug("precision_recall", "plain division: nan (and a warning) for classes never predicted / absent")
+@bug("precision_recall", "plain division: nan (and a warning) for classes never predicted / absent", diagnosis='0 / 0')
 def precision_recall_nan(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
     return tp / predicted, tp / actual
 
 
-@bug("precision_recall", "division silenced then nan_to_num: right values, but warns on 0/0")
+@bug("precision_recall", "division silenced then nan_to_num: right values, but warns on 0/0", diagnosis='0 / 0')
 def precision_recall_warns(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
     return np.nan_to_num(tp / predicted), np.nan_to_num(tp / actual)
 
 
-@bug("precision_recall", "integer division: every ratio floors to 0 or 1")
+@bug("precision_recall", "integer division: every ratio floors to 0 or 1", diagnosis='integer division')
 def precision_recall_integer_division(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
     return tp // np.maximum(predicted, 1), tp // np.maximum(actual, 1)
 
 
-@bug("precision_recall", "bincount without minlength: too short when the highest classes never occur")
+@bug("precision_recall", "bincount without minlength: too short when the highest classes never occur", diagnosis='comes from num_classes')
 def precision_recall_no_minlength(y_true, y_pred, num_classes):
     y_true, y_pred = y_true.astype(np.int64), y_pred.astype(np.int64)
     size = int(max(y_true.max(), y_pred.max())) + 1
@@ -203,7 +203,7 @@ def precision_recall_no_minlength(y_true, y_pred, num_classes):
     return precision, recall
 
 
-@bug("precision_recall", "undefined precision/recall set to 1 instead of 0")
+@bug("precision_recall", "undefined precision/recall set to 1 instead of 0", diagnosis='convention is 0')
 def precision_recall_undefined_one(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
     precision = np.divide(tp, predicted, out=np.ones(num_classes), where=predicted > 0)
@@ -211,7 +211,7 @@ def precision_recall_undefined_one(y_true, y_pred, num_classes):
     return precision, recall
 
 
-@bug("precision_recall", "macro averages (one number each) instead of per-class arrays")
+@bug("precision_recall", "macro averages (one number each) instead of per-class arrays", diagnosis='average over the classes')
 def precision_recall_macro(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
     precision = np.divide(tp, predicted, out=np.zeros(num_classes), where=predicted > 0)
@@ -250,27 +250,27 @@ def precision_recall_errstate(y_true, y_pred, num_classes):
 # ----------------------------------------------------------- checkpoint_precision_recall
 # labels of the checkpoint: y_true = [0, 1, 1, 2, 2, 2, 0, 1], y_pred = [0, 1, 0, 1, 1, 1, 0, 1]
 
-@bug("checkpoint_precision_recall", "precision and recall swapped (row and column totals confused)")
+@bug("checkpoint_precision_recall", "precision and recall swapped (row and column totals confused)", diagnosis='swapped')
 def checkpoint_precision_recall_swapped():
     return [[1.0, 2 / 3, 0.0], [2 / 3, 2 / 5, 0.0]]
 
 
-@bug("checkpoint_precision_recall", "the never-predicted class gets precision 1 instead of 0")
+@bug("checkpoint_precision_recall", "the never-predicted class gets precision 1 instead of 0", diagnosis='precision 1')
 def checkpoint_precision_recall_undefined_one():
     return [[2 / 3, 2 / 5, 1.0], [1.0, 2 / 3, 0.0]]
 
 
-@bug("checkpoint_precision_recall", "true positives divided by N = 8 for both")
+@bug("checkpoint_precision_recall", "true positives divided by N = 8 for both", diagnosis='N = 8')
 def checkpoint_precision_recall_over_n():
     return [[2 / 8, 2 / 8, 0.0], [2 / 8, 2 / 8, 0.0]]
 
 
-@bug("checkpoint_precision_recall", "class 1's column total miscounted (4 instead of 5)")
+@bug("checkpoint_precision_recall", "class 1's column total miscounted (4 instead of 5)", diagnosis='column total')
 def checkpoint_precision_recall_miscounted():
     return [[2 / 3, 2 / 4, 0.0], [1.0, 2 / 3, 0.0]]
 
 
-@bug("checkpoint_precision_recall", "rows and columns: a (3, 2) answer, one row per class")
+@bug("checkpoint_precision_recall", "rows and columns: a (3, 2) answer, one row per class", diagnosis='one row per class')
 def checkpoint_precision_recall_per_class_rows():
     return [[2 / 3, 1.0], [2 / 5, 2 / 3], [0.0, 0.0]]
 
@@ -290,43 +290,43 @@ def checkpoint_precision_recall_array():
 
 # ---------------------------------------------------------------- planted_bug_report
 
-@bug("planted_bug_report", "the tanh bug placed in layer 1, the lowest wrong gradient")
+@bug("planted_bug_report", "the tanh bug placed in layer 1, the lowest wrong gradient", diagnosis='highest wrong')
 def planted_bug_report_lowest_layer():
     return [{"layer": 3, "gradients": ["b3"], "mistake": "batch_scale"},
             {"layer": 1, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
 
 
-@bug("planted_bug_report", "the tanh bug's reach: only layer 2's own gradients listed")
+@bug("planted_bug_report", "the tanh bug's reach: only layer 2's own gradients listed", diagnosis='through dh1')
 def planted_bug_report_no_propagation():
     return [{"layer": 3, "gradients": ["b3"], "mistake": "batch_scale"},
             {"layer": 2, "gradients": ["W2", "b2"], "mistake": "activation_derivative"}]
 
 
-@bug("planted_bug_report", "the db3 bug called a sign mistake")
+@bug("planted_bug_report", "the db3 bug called a sign mistake", diagnosis='constant')
 def planted_bug_report_sign():
     return [{"layer": 3, "gradients": ["b3"], "mistake": "sign"},
             {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
 
 
-@bug("planted_bug_report", "the tanh bug called a layer_input mistake (the wrong array, read as the input)")
+@bug("planted_bug_report", "the tanh bug called a layer_input mistake (the wrong array, read as the input)", diagnosis='local derivative')
 def planted_bug_report_layer_input():
     return [{"layer": 3, "gradients": ["b3"], "mistake": "batch_scale"},
             {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "layer_input"}]
 
 
-@bug("planted_bug_report", "only the tanh bug reported")
+@bug("planted_bug_report", "only the tanh bug reported", diagnosis='2 planted bugs')
 def planted_bug_report_one_bug():
     return [{"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
 
 
-@bug("planted_bug_report", "every wrong gradient blamed on both bugs")
+@bug("planted_bug_report", "every wrong gradient blamed on both bugs", diagnosis='not used by any later step')
 def planted_bug_report_all_gradients():
     wrong = ["W1", "b1", "W2", "b2", "b3"]
     return [{"layer": 3, "gradients": wrong, "mistake": "batch_scale"},
             {"layer": 2, "gradients": wrong, "mistake": "activation_derivative"}]
 
 
-@bug("planted_bug_report", "a mistake word outside the stated vocabulary")
+@bug("planted_bug_report", "a mistake word outside the stated vocabulary", diagnosis='must be one of')
 def planted_bug_report_free_text():
     return [{"layer": 3, "gradients": ["b3"], "mistake": "mean instead of sum"},
             {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
@@ -347,7 +347,7 @@ def planted_bug_report_string_gradient():
 # ---------------------------------------------------------------- checkpoint_tanh_layer
 # x = [[1, 2], [3, -1]], h = [[0.5, -0.2], [0, 0.8]], G = dL/dh = [[0.4, 1], [-2, 0.5]]
 
-@bug("checkpoint_tanh_layer", "the sigmoid's local derivative h (1 - h) used for the tanh")
+@bug("checkpoint_tanh_layer", "the sigmoid's local derivative h (1 - h) used for the tanh", diagnosis='sigmoid')
 def checkpoint_tanh_layer_sigmoid_derivative():
     dz = [[0.4 * 0.5 * 0.5, 1.0 * -0.2 * 1.2], [0.0, 0.5 * 0.8 * 0.2]]
     dW = [[dz[0][0] + 3 * dz[1][0], dz[0][1] + 3 * dz[1][1]],
@@ -355,7 +355,7 @@ def checkpoint_tanh_layer_sigmoid_derivative():
     return {"dz": dz, "dW": dW, "db": [dz[0][0] + dz[1][0], dz[0][1] + dz[1][1]]}
 
 
-@bug("checkpoint_tanh_layer", "the square missing from the tanh derivative: G (1 - h)")
+@bug("checkpoint_tanh_layer", "the square missing from the tanh derivative: G (1 - h)", diagnosis='square')
 def checkpoint_tanh_layer_no_square():
     dz = [[0.4 * 0.5, 1.0 * 1.2], [-2.0 * 1.0, 0.5 * 0.2]]
     dW = [[dz[0][0] + 3 * dz[1][0], dz[0][1] + 3 * dz[1][1]],
@@ -363,22 +363,22 @@ def checkpoint_tanh_layer_no_square():
     return {"dz": dz, "dW": dW, "db": [dz[0][0] + dz[1][0], dz[0][1] + dz[1][1]]}
 
 
-@bug("checkpoint_tanh_layer", "dW transposed (dz^T x)")
+@bug("checkpoint_tanh_layer", "dW transposed (dz^T x)", diagnosis='transposed')
 def checkpoint_tanh_layer_transposed():
     return {"dz": [[0.3, 0.96], [-2.0, 0.18]], "dW": [[-5.7, 2.6], [1.5, 1.74]], "db": [-1.7, 1.14]}
 
 
-@bug("checkpoint_tanh_layer", "db averaged over the batch (1/N twice)")
+@bug("checkpoint_tanh_layer", "db averaged over the batch (1/N twice)", diagnosis='averaged')
 def checkpoint_tanh_layer_db_mean():
     return {"dz": [[0.3, 0.96], [-2.0, 0.18]], "dW": [[-5.7, 1.5], [2.6, 1.74]], "db": [-0.85, 0.57]}
 
 
-@bug("checkpoint_tanh_layer", "dW and db computed from G, skipping the tanh")
+@bug("checkpoint_tanh_layer", "dW and db computed from G, skipping the tanh", diagnosis='instead of dz')
 def checkpoint_tanh_layer_skips_tanh():
     return {"dz": [[0.3, 0.96], [-2.0, 0.18]], "dW": [[-5.6, 2.5], [2.8, 1.5]], "db": [-1.6, 1.5]}
 
 
-@bug("checkpoint_tanh_layer", "dz's sign flipped (h^2 - 1)")
+@bug("checkpoint_tanh_layer", "dz's sign flipped (h^2 - 1)", diagnosis='wrong sign')
 def checkpoint_tanh_layer_sign():
     return {"dz": [[-0.3, -0.96], [2.0, -0.18]], "dW": [[5.7, -1.5], [-2.6, -1.74]], "db": [1.7, -1.14]}
 
@@ -421,38 +421,38 @@ def _backward(dlogits, cache, db3="sum", local="h2", in_place=False, dtype=None)
     return grads
 
 
-@bug("fixed_backward", "the colleague's code unchanged (both wrong lines)")
+@bug("fixed_backward", "the colleague's code unchanged (both wrong lines)", diagnosis='pre-activation')
 def fixed_backward_unchanged(dlogits, cache):
     from coursekit.handover import handover_backward
     return handover_backward(dlogits, cache)
 
 
-@bug("fixed_backward", "only db3 fixed: dz2 still uses 1 - z2**2")
+@bug("fixed_backward", "only db3 fixed: dz2 still uses 1 - z2**2", diagnosis='pre-activation')
 def fixed_backward_only_db3(dlogits, cache):
     return _backward(dlogits, cache, db3="sum", local="z2")
 
 
-@bug("fixed_backward", "only the tanh derivative fixed: db3 still a mean")
+@bug("fixed_backward", "only the tanh derivative fixed: db3 still a mean", diagnosis='average over the batch')
 def fixed_backward_only_tanh(dlogits, cache):
     return _backward(dlogits, cache, db3="mean", local="h2")
 
 
-@bug("fixed_backward", "tanh's derivative replaced by the sigmoid's h2 (1 - h2)")
+@bug("fixed_backward", "tanh's derivative replaced by the sigmoid's h2 (1 - h2)", diagnosis='sigmoid')
 def fixed_backward_sigmoid_derivative(dlogits, cache):
     return _backward(dlogits, cache, local="sigmoid")
 
 
-@bug("fixed_backward", "tanh applied twice: 1 - tanh(h2)**2")
+@bug("fixed_backward", "tanh applied twice: 1 - tanh(h2)**2", diagnosis='applied twice')
 def fixed_backward_tanh_of_output(dlogits, cache):
     return _backward(dlogits, cache, local="tanh_of_h2")
 
 
-@bug("fixed_backward", "squares the cached h2 in place (h2 **= 2)")
+@bug("fixed_backward", "squares the cached h2 in place (h2 **= 2)", diagnosis='in place')
 def fixed_backward_in_place(dlogits, cache):
     return _backward(dlogits, cache, in_place=True)
 
 
-@bug("fixed_backward", "returns float64 gradients for float32 inputs")
+@bug("fixed_backward", "returns float64 gradients for float32 inputs", diagnosis='dtype')
 def fixed_backward_float64(dlogits, cache):
     return _backward(dlogits, cache, dtype=np.float64)
 
