@@ -138,13 +138,15 @@ def check_grads(grads: Mapping, expected: Mapping, *, name: str, batch_size: int
 
 
 def check_checkpoint(got, expected, *, name: str, output: str,
-                     mistakes: Sequence[tuple[object, str]] = (), rtol: float = 1e-6) -> None:
+                     mistakes: Sequence[tuple[object, str]] = (), rtol: float = 1e-6,
+                     product: bool = False) -> None:
     """A hand-worked answer ``got`` against the trusted ``expected``.
 
     The answer may be any array-like (nested lists, tuples, NumPy arrays, Python numbers);
     it is compared to 1e-6 relative (hand-worked decimals, exact up to rounding). When it is
     wrong and equals one of ``mistakes`` (an answer a known slip produces, and the sentence
-    that names that slip), the failure says which step went wrong.
+    that names that slip), the failure says which step went wrong. ``product``: the answer
+    comes from a matrix product (so a transpose is a possible slip).
     """
     array = ck.as_array(got, name, output)
     expected = np.asarray(expected, dtype=np.float64)
@@ -161,7 +163,7 @@ def check_checkpoint(got, expected, *, name: str, output: str,
         answer = np.asarray(answer, dtype=np.float64)
         if answer.shape == values.shape and close(values, answer):
             ck.fail(f"{name}: {output} is not right yet: {step}")
-    ck.check_close(values, expected, name=name, output=output, rtol=rtol)
+    ck.check_close(values, expected, name=name, output=output, rtol=rtol, product=product)
 
 
 def checkpoint_entry(result, key: str, name: str):
@@ -204,9 +206,8 @@ def check_loss_invariants(mlp_loss, params: Mapping, X, y, activation: str, weig
 def matching_mistake(got, mistakes, rtol: float = 1e-6) -> str | None:
     """The sentence of the first ``(answer, sentence)`` in ``mistakes`` that ``got`` equals
     (same shape, to ``rtol`` of the larger magnitude), else None."""
-    try:
-        values = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
+    values = _plain_array(got)
+    if values is None:
         return None
     if not np.all(np.isfinite(values)):
         return None
@@ -218,6 +219,15 @@ def matching_mistake(got, mistakes, rtol: float = 1e-6) -> str | None:
         if float(np.max(np.abs(values - answer), initial=0.0)) <= rtol * scale:
             return sentence
     return None
+
+
+def _plain_array(value) -> np.ndarray | None:
+    """``value`` as a float64 array (read through ``ck.as_array``, which refuses what is not
+    numbers, or too many of them), or None."""
+    try:
+        return ck.as_array(value, "", "").astype(np.float64)
+    except ck.CheckFailure:
+        return None
 
 
 def _rtol_for(got) -> float:
@@ -423,11 +433,9 @@ def diagnose_grads(grads: Mapping, reference: Mapping, mistakes: Mapping, *, nam
         got = grads.get(key) if isinstance(grads, Mapping) else None
         if got is None or key not in mistakes:
             continue
-        try:
-            array = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
+        if _plain_array(got) is None:
             return
-        if matching_mistake(array, [(reference[key], "")], _rtol_for(got)) is not None:
+        if matching_mistake(got, [(reference[key], "")], _rtol_for(got)) is not None:
             continue
         sentence = matching_mistake(got, mistakes[key], _rtol_for(got))
         if sentence:
@@ -502,10 +510,10 @@ def diagnose_mlp_loss(loss, grads: Mapping, params: Mapping, X, y, activation: s
                   f"your loss and gradients are those of a network with {other}, but "
                   f"activation={activation!r} was asked for: pass the activation argument on")
                  for other in _ACTIVATIONS if other != activation]
-    try:
-        value = float(np.asarray(loss, dtype=np.float64))
-    except (TypeError, ValueError):
+    value = _plain_array(loss)
+    if value is None or value.shape != ():
         return
+    value = float(value)
     if abs(value - ref_loss) > 1e-6 * max(1.0, abs(ref_loss)):
         sentence = matching_mistake(value, [(np.float64(v[0]), s) for v, s in variants], 1e-6)
         if sentence:
