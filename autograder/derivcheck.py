@@ -292,7 +292,7 @@ def cross_entropy_hint(p, y, got) -> str | None:
         log_picked = np.log(p[rows, y])
         products = Y * np.log(p)
         candidates = [
-            ("consistent with a sum over the batch: the loss is the mean over the N rows",
+            ("consistent with a sum over the batch, where the loss is a mean",
              -np.sum(log_picked)),
             ("consistent with p[:, y], an N x N block (every row at every example's label), not "
              "one entry per row: row i needs the probability of its own label y[i]",

@@ -23,6 +23,19 @@ def numerical_gradient_forward(f, x, h=1e-5):
     return grad
 
 
+@bug("numerical_gradient", "backward differences (f(x) - f(x - h)) / h: error O(h)",
+     diagnosis="backward difference")
+def numerical_gradient_backward(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        base = f(x)
+        x[index] = original - h
+        grad[index] = (base - f(x)) / h
+        x[index] = original
+    return grad
+
+
 @bug("numerical_gradient", "never puts the perturbed entry back: x is left changed", diagnosis="not restored")
 def numerical_gradient_no_restore(f, x, h=1e-5):
     grad = np.zeros_like(x)

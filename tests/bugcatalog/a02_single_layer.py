@@ -60,6 +60,12 @@ def linear_forward_float64(x, W, b):
     return np.dot(x, W) + b, (x, W)
 
 
+@bug("linear_forward", "W.T @ x.T + b[:, None]: one column per example, the transpose of out",
+     diagnosis="transposed")
+def linear_forward_columns(x, W, b):
+    return W.T @ x.T + b[:, None], (x, W)
+
+
 @alternative("linear_forward", "np.einsum instead of @")
 def linear_forward_einsum(x, W, b):
     return np.einsum("nd,dm->nm", x, W) + b, (x, W)
