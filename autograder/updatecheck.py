@@ -281,12 +281,12 @@ def _first_step_hint(rule: Rule, run: dict, expected_w: np.ndarray) -> str | Non
     if rule.name == "adam":
         lr = rule.in_effect(run["config"])["learning_rate"]
         moving = np.abs(run["grad"](run["w0"], 1)) > 0
-        sizes = np.abs(step[moving]) / lr
-        return ("after one step with bias correction, Adam moves every weight whose gradient is "
-                "not 0 by about learning_rate, whatever the size of its gradient (the corrected "
-                f"moments are then g and g**2); yours moved by {np.min(sizes, initial=0):.3g} to "
-                f"{np.max(sizes, initial=0):.3g} times learning_rate: check the bias correction "
-                "and the step count at the first update")
+        sizes = np.abs(step[moving]) / lr if np.any(moving) else np.zeros(1)
+        return (f"at the first step your weights with a nonzero gradient moved by "
+                f"{np.min(sizes):.3g} to {np.max(sizes):.3g} times "
+                "learning_rate: compare that with what your derivation (c) says the first step "
+                "with bias correction does to such a weight, then check the bias correction and "
+                "the step count at the first update")
     return None
 
 

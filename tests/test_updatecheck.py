@@ -209,7 +209,7 @@ CONFIG = {"learning_rate": 0.1, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
     (dict(correct=False), "no bias correction"),
     (dict(scalar_v=True), "one number for all weights"),
     (dict(store=False), "not stored in the returned config"),
-    (dict(scale=2.0), "moves every weight whose gradient is not 0 by about learning_rate"),
+    (dict(scale=2.0), "moved by 2 to 2 times learning_rate"),
 ])
 def test_fixed_example_names_the_mistake_over_the_whole_trajectory(variant, named):
     W0 = np.array([1.0, -1.0, 0.5, 2.0])
