@@ -12,8 +12,8 @@ What is here:
 - ``check_steps`` for the hand-worked checkpoints: the first wrong step is reported, and
   a known wrong value is named;
 - hints that name a mistake where a result matches it (``batchnorm_forward_hint``,
-  ``layernorm_forward_hint``, ``backward_hint`` and ``batchnorm_dx_hint``,
-  ``layernorm_dx_hint``, ``dropout_backward_hint``, ``network_dropout_hint``): each computes
+  ``layernorm_forward_hint``, ``backward_hint`` and ``batchnorm_hints``,
+  ``layernorm_hints``, ``dropout_backward_hint``, ``network_dropout_hint``): each computes
   what the mistake gives on the same inputs, by autograd on a graph with a path cut or a
   mistaken forward pass, and fires only where the result matches it and not the right one;
 - small random cases (``random_features``, ``random_network``).
@@ -34,11 +34,11 @@ import numpy as np
 from .checks import CheckFailure, as_array, call, check_close, check_dtype, check_shape, default_rtol, fail
 
 __all__ = [
-    "backward_hint", "batchnorm_dx_hint", "batchnorm_forward_hint", "check_answer_shapes",
+    "backward_hint", "batchnorm_forward_hint", "batchnorm_hints", "check_answer_shapes",
     "check_batchnorm_backward", "check_drop_fraction", "check_dropout_output", "check_grad_shapes",
     "check_mask_from_rng", "check_network", "check_norm_gradients", "check_normalized",
     "check_param_grad", "check_parameter_gradients", "check_state", "check_steps",
-    "check_sums_to_zero", "dropout_backward_hint", "expect_error", "layernorm_dx_hint",
+    "check_sums_to_zero", "dropout_backward_hint", "expect_error", "layernorm_hints",
     "layernorm_forward_hint", "network_dropout_hint", "random_features", "random_network",
     "torch_batchnorm", "torch_layernorm", "torch_network", "unpack",
 ]
@@ -529,18 +529,33 @@ def backward_hint(dx, *, x, gamma, beta, dout, eps=1e-5) -> str | None:
     ])
 
 
-def batchnorm_dx_hint(x, gamma, beta, dout, *, train: bool, eps=1e-5) -> Callable:
-    """For ``check_norm_gradients``: dx -> the name of its mistake (``backward_hint``) in
-    training; at evaluation (training already passed) what is left of the graph."""
+def _dgamma_hint(x, gamma, beta, dout, axis: int, reference: Callable) -> Callable:
+    """dgamma -> the mistake it matches: summed against x_c or x instead of x_hat."""
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    centred = x - x.mean(axis=axis, keepdims=True)
+    return lambda dgamma: _matching(dgamma, reference()["dgamma"], [
+        ("your dgamma matches summing dout times x_c = x - mean: gamma multiplies x_hat, the "
+         "normalized value", (dout * centred).sum(axis=0)),
+        ("your dgamma matches summing dout times x: gamma multiplies x_hat, the normalized value",
+         (dout * x).sum(axis=0))])
+
+
+def batchnorm_hints(x, gamma, beta, dout, *, train: bool, eps=1e-5) -> dict:
+    """For ``check_norm_gradients``: {"x": dx -> its mistake, "gamma": dgamma -> its mistake}.
+    dx in training: ``backward_hint``; at evaluation (training already passed) what is left
+    of the graph."""
     if not train:
-        return lambda dx: ("your dx in training passed, at evaluation it does not: there the "
-                           "running statistics are constants, so x reaches the output only "
-                           "through x_hat (no path through the batch's mean or variance)")
-    return lambda dx: backward_hint(dx, x=x, gamma=gamma, beta=beta, dout=dout, eps=eps)
+        return {"x": lambda dx: ("your dx in training passed, at evaluation it does not: there the "
+                                 "running statistics are constants, so x reaches the output only "
+                                 "through x_hat (no path through the batch's mean or variance)")}
+    return {"x": lambda dx: backward_hint(dx, x=x, gamma=gamma, beta=beta, dout=dout, eps=eps),
+            "gamma": _dgamma_hint(x, gamma, beta, dout, 0, lambda: torch_batchnorm(
+                x, gamma, beta, dout, train=True, eps=eps))}
 
 
-def layernorm_dx_hint(x, gamma, beta, dout, *, eps=1e-5) -> Callable:
-    """For ``check_norm_gradients``: dx -> the name of the layer-norm mistake it matches."""
+def layernorm_hints(x, gamma, beta, dout, *, eps=1e-5) -> dict:
+    """For ``check_norm_gradients``: {"x": dx -> the layer-norm mistake it matches,
+    "gamma": dgamma -> its mistake}."""
     def hint(dx):
         def dx_of(**kw):
             return torch_layernorm(x, kw.pop("gamma", gamma), beta, dout, eps=eps, **kw)["dx"]
@@ -554,7 +569,8 @@ def layernorm_dx_hint(x, gamma, beta, dout, *, eps=1e-5) -> Callable:
              "run over the features, and gamma differs from feature to feature, so keep it inside "
              "them (work with dxhat)", np.asarray(gamma) * dx_of(gamma=np.ones(np.shape(gamma)))),
         ])
-    return hint
+    return {"x": hint, "gamma": _dgamma_hint(x, gamma, beta, dout, 1, lambda: torch_layernorm(
+        x, gamma, beta, dout, eps=eps))}
 
 
 def dropout_backward_hint(dx, *, out, x, dout, p: float, train: bool) -> str | None:
@@ -739,21 +755,26 @@ def _check_shared_shape(got: np.ndarray, shape: tuple, *, name: str, output: str
 def check_grad_shapes(grads, inputs: tuple, *, name: str) -> None:
     """(dx, dgamma, dbeta) shaped like (x, gamma, beta); a parameter's gradient with a batch
     axis gets the hint that the parameter is shared by every example."""
+    N = np.shape(inputs[0])[0]
     for output, got, like in zip(("dx", "dgamma", "dbeta"), grads, inputs):
         got = as_array(got, name, output)
         _check_shared_shape(got, np.shape(like), name=name, output=output)
+        if output != "dx" and got.shape == (N,) != np.shape(like):
+            fail(f"{name}: {output} has shape {got.shape}, expected {np.shape(like)}: one value per "
+                 "example.\n  hint: gamma and beta are shared by every example, so their gradients "
+                 "have one value per feature (the examples' contributions add up)")
         check_shape(got, np.shape(like), name=name, output=output)
 
 
 def check_norm_gradients(forward_out: Callable, forward: Callable, backward: Callable, inputs: tuple,
                          dout, *, name: str, extra: tuple = (), where: str = "",
-                         dx_hint: Callable | None = None) -> None:
+                         hints: Mapping[str, Callable] | None = None) -> None:
     """The backward pass against centered differences of the student's own forward pass.
 
     forward_out(x, gamma, beta) -> out; forward(x, gamma, beta, *extra) -> (out, cache, ...)
-    gives the cache for backward(dout, cache) -> (dx, dgamma, dbeta). dx_hint(dx) -> the
-    mistake a wrong dx matches (``batchnorm_dx_hint``, ``layernorm_dx_hint``), asked only
-    when dx fails.
+    gives the cache for backward(dout, cache) -> (dx, dgamma, dbeta). hints: {"x" / "gamma" /
+    "beta": gradient -> the mistake it matches} (``batchnorm_hints``, ``layernorm_hints``),
+    asked only when that gradient fails.
     """
     x, gamma, beta = (np.asarray(value, dtype=np.float64) for value in inputs)
     dout = np.asarray(dout, dtype=np.float64)
@@ -772,7 +793,7 @@ def check_norm_gradients(forward_out: Callable, forward: Callable, backward: Cal
 
     check_parameter_gradients(loss, inputs, dict(zip(inputs, grads)), name=name + where,
                               batch_size=x.shape[0],
-                              hints={"x": dx_hint} if dx_hint else None)
+                              hints=hints)
 
 
 def check_parameter_gradients(f: Callable[..., float], inputs: Mapping[str, np.ndarray], analytic: Mapping,

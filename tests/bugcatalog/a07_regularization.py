@@ -388,12 +388,14 @@ def batchnorm_forward_einsum(x, gamma, beta, state, train, momentum=0.9, eps=1e-
 # ---------------------------------------------------------------------- batchnorm_backward(_closed)
 
 def _staged(dout, cache, *, mean_path=True, var_path=True, sum_params=True, eps_outside=False,
-            var_sign=1.0, var_factor=2.0):
+            var_sign=1.0, var_factor=2.0, dgamma_centred=False):
     centred, var, eps, gamma = cache["centred"], cache["var"], cache["eps"], cache["gamma"]
     inv_std = 1 / (np.sqrt(var) + eps) if eps_outside else 1 / np.sqrt(var + eps)
     x_hat = centred * inv_std
     dbeta = dout.sum(axis=0) if sum_params else dout.copy()
     dgamma = (dout * x_hat).sum(axis=0) if sum_params else dout * x_hat
+    if dgamma_centred:
+        dgamma = (dout * centred).sum(axis=0)
     dxhat = dout * gamma
     if not cache["train"]:
         return dxhat * inv_std, dgamma, dbeta
@@ -445,6 +447,8 @@ bug("batchnorm_backward", "sign of dvar flipped", diagnosis="sign flipped")(
     _named("batchnorm_backward_dvar_sign", lambda dout, cache: _staged(dout, cache, var_sign=-1.0)))
 bug("batchnorm_backward", "variance path with 1/N instead of 2/N", diagnosis="half its size")(
     _named("batchnorm_backward_variance_factor", lambda dout, cache: _staged(dout, cache, var_factor=1.0)))
+bug("batchnorm_backward", "dgamma from the centred values x_c, not x_hat", diagnosis="x_c = x - mean")(
+    _named("batchnorm_backward_dgamma_centred", lambda dout, cache: _staged(dout, cache, dgamma_centred=True)))
 
 
 @bug("batchnorm_backward", "eval-mode cache treated like a training one",
@@ -618,11 +622,12 @@ def layernorm_forward_transpose(x, gamma, beta, eps=1e-5):
     return x_hat * gamma + beta, {"x_hat": x_hat, "inv_std": inv_std, "gamma": gamma}
 
 
-def _ln_back(dout, cache, *, gamma_inside=True, mean_term=True, var_term=True, sum_params=True):
+def _ln_back(dout, cache, *, gamma_inside=True, mean_term=True, var_term=True, sum_params=True,
+             params_axis=0):
     x_hat, inv_std, gamma = cache["x_hat"], cache["inv_std"], cache["gamma"]
     D = dout.shape[1]
-    dbeta = dout.sum(axis=0) if sum_params else dout.copy()
-    dgamma = (dout * x_hat).sum(axis=0) if sum_params else dout * x_hat
+    dbeta = dout.sum(axis=params_axis) if sum_params else dout.copy()
+    dgamma = (dout * x_hat).sum(axis=params_axis) if sum_params else dout * x_hat
     g = dout * gamma if gamma_inside else dout
     dx = (inv_std / D) * (D * g - (g.sum(axis=1, keepdims=True) if mean_term else 0)
                           - (x_hat * (g * x_hat).sum(axis=1, keepdims=True) if var_term else 0))
@@ -641,6 +646,9 @@ bug("layernorm_backward", "the path through the example's variance is missing",
 bug("layernorm_backward", "gamma and beta gradients not summed over the batch",
     diagnosis="shared by every example")(
     _named("layernorm_backward_params_not_summed", lambda dout, cache: _ln_back(dout, cache, sum_params=False)))
+bug("layernorm_backward", "gamma and beta gradients summed over the features (axis 1), as the statistics are",
+    diagnosis="one value per feature")(
+    _named("layernorm_backward_params_over_features", lambda dout, cache: _ln_back(dout, cache, params_axis=1)))
 
 
 @alternative("layernorm_backward", "a loop over the examples")
