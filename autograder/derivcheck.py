@@ -314,7 +314,7 @@ def cross_entropy_hint(p, y, got) -> str | None:
 
 def softmax_cross_entropy_grad_hint(z, y, got) -> str | None:
     """What a wrong gradient of the mean softmax cross-entropy is consistent with."""
-    from scipy.special import log_softmax
+    from scipy.special import log_softmax, logsumexp
 
     from .gradcheck import numerical_gradient
 
@@ -323,13 +323,14 @@ def softmax_cross_entropy_grad_hint(z, y, got) -> str | None:
         return None
     N, C = z.shape
     rows = np.arange(N)
+    labels = np.unique(y)
     expected = numerical_gradient(lambda v: -np.mean(log_softmax(v, axis=1)[rows, y]), z.copy())
-    labels = np.eye(C)[y]
-    block = np.isin(np.arange(C), y)[None, :] * np.ones((N, 1))   # every row at every label
+    # what p[:, y] -= 1 computes, written as the gradient of a (wrong) loss
+    block = numerical_gradient(lambda v: float(np.mean(logsumexp(v, axis=1))
+                                               - np.sum(v[:, labels]) / N), z.copy())
     return first_match(got, [
         ("consistent with subtracting 1 at p[:, y], an N x N block of entries (every row at "
-         "every example's label), not one entry per row: row i has its own label y[i]",
-         expected + (labels - block) / N),
+         "every example's label), not one entry per row: row i has its own label y[i]", block),
     ], expected, rtol=1e-5)
 
 

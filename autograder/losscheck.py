@@ -163,11 +163,10 @@ def dlogits_hint(logits, y, dlogits, expected, *, rtol: float = 1e-6) -> str | N
     logits = np.asarray(logits, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     N = len(logits)
-    p = np.exp(_log_softmax(logits, np.max(logits, axis=1, keepdims=True)))
-    shifted_by_column = np.exp(_log_softmax(logits, np.max(logits, axis=0, keepdims=True)))
+    # the right formula applied to scores shifted by each column's maximum
+    by_column = torch_reference(logits - np.max(logits, axis=0, keepdims=True), y)[1]
     return first_match(dlogits, [
         ("consistent with subtracting the maximum over axis 0 (each column's): each row needs "
-         "its own maximum (softmax is unchanged by one constant per row, not per column)",
-         expected + (shifted_by_column - p) / N),
+         "its own maximum (softmax is unchanged by one constant per row, not per column)", by_column),
         (MEAN_HINT, N * expected if N > 1 else None),
     ], expected, rtol=rtol)
