@@ -81,6 +81,26 @@ def default_rtol(dtype) -> float:
     return 1e-7
 
 
+# A list or tuple a student returns is converted to an array only up to this many numbers:
+# a tuple that holds one large array many times (by reference, for free) would otherwise
+# become gigabytes here, on the grader's side.
+MAX_CONVERTED_NUMBERS = 2**24
+
+
+def _numbers_in(value, depth: int = 0) -> int:
+    """How many numbers np.asarray(value) would hold (more than the cap counts as the cap + 1)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if not isinstance(value, (list, tuple)) or depth > 32:
+        return 1
+    total = 0
+    for item in value:
+        total += _numbers_in(item, depth + 1)
+        if total > MAX_CONVERTED_NUMBERS:
+            return total
+    return total
+
+
 def as_array(value, name: str, output: str = "the result") -> np.ndarray:
     """``value`` as a plain numeric ndarray, or a failure that says what came back instead."""
     if value is None:
@@ -91,6 +111,9 @@ def as_array(value, name: str, output: str = "the result") -> np.ndarray:
                  "return a plain numpy.ndarray (np.asarray(...) converts it).")
         array = value
     elif isinstance(value, (int, float, np.number, np.bool_, list, tuple)):
+        if isinstance(value, (list, tuple)) and _numbers_in(value) > MAX_CONVERTED_NUMBERS:
+            fail(f"{name}: {output} is a {type(value).__name__} of more than {MAX_CONVERTED_NUMBERS} "
+                 "numbers; return one numpy array of the expected shape.")
         try:
             array = np.asarray(value)
         except ValueError as error:  # ragged lists

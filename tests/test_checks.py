@@ -619,3 +619,10 @@ def test_cell_resets_a_trial_note_left_behind_by_an_earlier_cell(monkeypatch):
     assert "random trial 1 of 2" in first.message
     second = run("from autograder import checks as ck\nck.fail('outside')")
     assert second.message == "outside"
+
+
+def test_a_returned_tuple_is_not_turned_into_an_array_of_unbounded_size():
+    big = np.ones(2**20)
+    message = failure(ck.check_close, (big,) * 20, np.ones(5), name="f")   # 20 references, one array
+    assert "is a tuple of more than" in message and "numpy array" in message
+    assert "has shape (2, 3)" in failure(ck.check_close, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.ones(5), name="f")

@@ -198,9 +198,12 @@ class Sandbox:
             error = reply.get("error") or {}
             raise student_error(str(error.get("type", "Exception"))[:100],
                                 str(error.get("message", ""))[:2000], str(error.get("traceback", ""))[:4000])
-        value = self._decode(decoder, reply.get("value"))
-        for change in reply.get("mutations", [])[:1000]:
-            _apply_mutation(args, kwargs, change, self._decode(decoder, change.get("value")))
+        try:
+            value = self._decode(decoder, reply.get("value"))
+            for change in reply.get("mutations", [])[:1000]:
+                _apply_mutation(args, kwargs, change, self._decode(decoder, change.get("value")))
+        except ProtocolError as error:
+            raise SandboxFailure(self.stop(f"was stopped: it sent a malformed message ({error})")) from None
         return value
 
     def release(self, deadline: float) -> None:

@@ -125,9 +125,7 @@ class Decoder:
 
     def __init__(self, arrays: list[bytes]):
         self.blobs = arrays
-        # A message may reference one array many times (an honest encoder never does): each
-        # is decoded once, so what a message decodes to is bounded by the bytes it carries.
-        self._decoded: dict[int, np.ndarray] = {}
+        self._referenced: set[int] = set()
 
     def decode(self, node, depth: int = 0):
         if depth > MAX_DEPTH:
@@ -178,9 +176,13 @@ class Decoder:
     def array(self, index) -> np.ndarray:
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.blobs):
             raise WireError("reference to a missing array")
-        if index not in self._decoded:
-            self._decoded[index] = npy_to_array(self.blobs[index])
-        return self._decoded[index]
+        # An encoder sends every array it meets as a blob of its own, so each blob is
+        # referenced once. A message that references one many times (a tuple of 80 views of
+        # a 64 MiB array) would decode, and then be compared, as gigabytes: it is malformed.
+        if index in self._referenced:
+            raise WireError("an array referenced twice")
+        self._referenced.add(index)
+        return npy_to_array(self.blobs[index])
 
     def tagged(self, tag: str, node: dict):
         raise WireError(f"unexpected value tag {tag!r}")

@@ -23,10 +23,12 @@ import ast
 import atexit
 import copy
 import functools
+import hashlib
 import inspect
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -247,3 +249,55 @@ def nbgrader_scores(course: Path, assignment: Assignment, students: list[str]) -
                 grade_id: float(gb.find_grade(grade_id, assignment.notebook_id, assignment.name, student).score)
                 for grade_id in tests}
     return scores
+
+
+# --- what a batch leaves behind: files, processes ------------------------------------
+
+SANDBOX_UIDS = range(61000, 61064)   # the grader's sandbox uids (uid_base + worker slot)
+
+
+def file_hashes(*folders: Path) -> dict[str, str]:
+    """Content hashes of the regular files under ``folders`` (the target of a symlink, and
+    the mode, size and mtime of anything else, never read: a FIFO or a sparse file is safe)."""
+    hashes = {}
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            for name in dirnames + filenames:
+                path = Path(dirpath, name)
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and info.st_size < 2**27:
+                    hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                elif stat.S_ISLNK(info.st_mode):
+                    hashes[str(path)] = "link:" + os.readlink(path)
+                else:
+                    hashes[str(path)] = f"mode {info.st_mode:o} size {info.st_size} mtime {info.st_mtime_ns}"
+    return hashes
+
+
+def sandbox_processes(marker: bytes) -> set[tuple[int, str]]:
+    """(pid, command line) of every process running as a sandbox uid whose command line
+    holds ``marker`` (a batch's unique ``--submission-timeout``, so that only its own count)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+        if uid in SANDBOX_UIDS and marker in command:
+            found.add((int(entry.name), command.decode(errors="replace")[:200]))
+    return found
+
+
+def process_names() -> set[str]:
+    """The name (comm) of every process on the host."""
+    names = set()
+    for entry in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            names.add(entry.read_text().strip())
+        except OSError:
+            pass
+    return names

@@ -51,6 +51,7 @@ from autograder.sandbox.isolation import probe
 from coursebuild.course import ROOT, assignment as find_assignment
 
 from . import fixtures as F
+from .fixtures import file_hashes, process_names, sandbox_processes
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ TEST_SECONDS, CELL_SECONDS, MEMORY_MB, WORKERS = 10, 10, 1024, 2
 # every process forked from them (zygotes, monitors, sandboxes) shows too; so processes left
 # over from this batch can be told from those of another grader running on the same machine.
 SUBMISSION_SECONDS = 700 + (uuid.uuid4().int % 1000 + 1) / 1000
-UID_RANGE = range(61000, 61064)   # the grader's sandbox uids (uid_base + worker slot)
+MARKER = f'"submission_seconds": {SUBMISSION_SECONDS}'.encode()   # in this batch's command lines
 SEED = "20240601"                 # BFS_TEST_SEED: the same random trials in every run
 HONEST = ("honest", "honest_alt")
 MODE = probe()
@@ -735,44 +736,10 @@ class LoopbackServer:
         self.unix.close()
 
 
-def file_hashes(*folders: Path) -> dict[str, str]:
-    hashes = {}
-    for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(folder):
-            for name in dirnames + filenames:
-                path = Path(dirpath, name)
-                if path.is_symlink():
-                    hashes[str(path)] = "link:" + os.readlink(path)
-                elif path.is_file():
-                    hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return hashes
 
 
-def sandbox_processes() -> set[tuple[int, str]]:
-    """(pid, command line) of every process of this batch that runs as a sandbox uid."""
-    found, marker = set(), f'"submission_seconds": {SUBMISSION_SECONDS}'.encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
-        if uid in UID_RANGE and marker in command:
-            found.add((int(entry.name), command.decode(errors="replace")[:200]))
-    return found
 
 
-def process_names() -> set[str]:
-    names = set()
-    for entry in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            names.add(entry.read_text().strip())
-        except OSError:
-            pass
-    return names
 
 
 def hidden_test_hashes() -> list[str]:
@@ -833,7 +800,7 @@ def batch(tmp_path_factory):
         assert not path.is_symlink()
     before = file_hashes(ctx.subs, ctx.course)
     touched_before = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in ctx.touched_files}
-    processes_before = sandbox_processes()
+    processes_before = sandbox_processes(MARKER)
 
     command = [sys.executable, "-m", "autograder", "grade", str(ctx.subs), "--course", str(ctx.course),
                "--out", str(ctx.out), "--workers", str(WORKERS), "--no-gradebook",
@@ -849,7 +816,7 @@ def batch(tmp_path_factory):
         results[path.parent.name] = SubmissionResult.from_json(json.loads(path.read_text()))
     print(f"\nadversarial batch: {len(results)} submissions in {seconds:.0f} s")
     yield Batch(ctx, results, completed, seconds, before, file_hashes(ctx.subs, ctx.course),
-                touched_before, processes_before, sandbox_processes(), process_names(), server)
+                touched_before, processes_before, sandbox_processes(MARKER), process_names(), server)
     server.close()
     for path in ctx.sneaky_paths:   # never leave anything behind if an attack did get through
         if path.is_file():

