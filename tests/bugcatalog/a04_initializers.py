@@ -438,7 +438,8 @@ def preactivation_mean_not_squared():
     return 200 * (0.75 + 0.5) * 0.004
 
 
-@bug("checkpoint_preactivation_variance", "a list of one number instead of the number", diagnosis='axis of size 1')
+@bug("checkpoint_preactivation_variance", "a list of one number instead of the number",
+     diagnosis="single number")
 def preactivation_list():
     return [0.8]
 

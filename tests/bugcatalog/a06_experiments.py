@@ -302,7 +302,7 @@ def planted_bug_report_no_propagation():
             {"layer": 2, "gradients": ["W2", "b2"], "mistake": "activation_derivative"}]
 
 
-@bug("planted_bug_report", "the db3 bug called a sign mistake", diagnosis='constant')
+@bug("planted_bug_report", "the db3 bug called a sign mistake", diagnosis="batch size")
 def planted_bug_report_sign():
     return [{"layer": 3, "gradients": ["b3"], "mistake": "sign"},
             {"layer": 2, "gradients": ["W1", "b1", "W2", "b2"], "mistake": "activation_derivative"}]
