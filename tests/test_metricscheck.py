@@ -53,3 +53,19 @@ def test_explain_crash_names_a_count_sized_by_the_largest_label():
         raise ValueError("unrelated")
     # labels that reach num_classes - 1: no hint about the size
     assert "largest label" not in _message(_call, crashes, Y_TRUE, Y_PRED, 3)
+
+
+def test_fail_on_warning_keeps_the_zero_division_hint_for_warnings_only():
+    def ratios(function):
+        try:
+            return ck.call(function, Y_TRUE, Y_PRED, 4, name="precision_recall", forbid_warnings=True)
+        except ck.CheckFailure as failure:
+            mc.fail_on_warning(failure)
+
+    def divides_by_zero(y_true, y_pred, num_classes):
+        return np.array([1.0, 0.0]) / np.array([1.0, 0.0]), np.zeros(num_classes)
+
+    def crashes(y_true, y_pred, num_classes):
+        raise ValueError("cannot reshape array of size 11 into shape (4,4)")
+    assert "0 / 0" in _message(ratios, divides_by_zero)
+    assert "0 / 0" not in _message(ratios, crashes)
