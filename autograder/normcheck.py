@@ -148,7 +148,7 @@ def torch_layernorm(x, gamma, beta, dout=None, *, eps=1e-5, detach: str | None =
 
 def torch_network(params: Mapping, X, y, *, activation="relu", weight_decay=0.0, norm=None,
                   state=None, train=True, momentum=0.9, eps=1e-5, dropout=0.0, masks=None,
-                  decay_all=False, skip_dropout_backward=False):
+                  decay_all=False, dropout_gradient: str = "right"):
     """The network of 07 in PyTorch (float64), with dropout only through given masks.
 
     Hidden layer l: linear, then batch or layer norm (gamma_l, beta_l) when ``norm`` says so,
@@ -159,7 +159,8 @@ def torch_network(params: Mapping, X, y, *, activation="relu", weight_decay=0.0,
     batch norm, else {}.
 
     For hints, the network of a mistake: ``decay_all`` decays every parameter;
-    ``skip_dropout_backward`` keeps dropout's output but lets the gradient pass it unchanged.
+    ``dropout_gradient`` "skip" keeps dropout's output but lets the gradient pass it unchanged,
+    "mask" lets it through the 0/1 mask without the scale.
     """
     import torch
     import torch.nn.functional as F
@@ -185,7 +186,8 @@ def torch_network(params: Mapping, X, y, *, activation="relu", weight_decay=0.0,
         h = f(h)
         if masks is not None:
             dropped = h * _tensor(masks[l - 1]) / (1.0 - dropout)
-            h = h + (dropped - h).detach() if skip_dropout_backward else dropped
+            path = {"right": dropped, "skip": h, "mask": h * _tensor(masks[l - 1])}[dropout_gradient]
+            h = path + (dropped - path).detach()
     loss = F.cross_entropy(h, torch.tensor(np.asarray(y, dtype=np.int64)))
     decayed = [key for key in leaves if decay_all or key.startswith("W")]
     loss = loss + 0.5 * weight_decay * sum((leaves[key] ** 2).sum() for key in decayed)
@@ -922,7 +924,7 @@ def check_network(got, ref, params: Mapping, *, name: str, where: str = "", batc
 def network_dropout_hint(dropout_forward: Callable, grads: Mapping, params: Mapping, X, y, *, p: float,
                          seed: int, **network) -> str | None:
     """Name the mistake the network's gradients with dropout match: the backward pass skips
-    dropout. The masks are drawn as the network draws them, with the student's
+    dropout, or goes through its mask without the scale. The masks are drawn as the network draws them, with the student's
     ``dropout_forward`` and a fresh ``np.random.default_rng(seed)``, layer 1 first."""
     generator = np.random.default_rng(seed)
     N, layers = np.shape(X)[0], sum(key.startswith("W") for key in params)
@@ -932,13 +934,17 @@ def network_dropout_hint(dropout_forward: Callable, grads: Mapping, params: Mapp
                    name="dropout_forward")[0]
         masks.append((np.asarray(out) != 0).astype(np.float64))
     right = torch_network(params, X, y, dropout=p, masks=masks, **network)[1]
-    skipped = torch_network(params, X, y, dropout=p, masks=masks, skip_dropout_backward=True, **network)[1]
-    scale = max(float(np.max(np.abs(value))) for value in skipped.values())
-    if (all(np.shape(grads[key]) == np.shape(skipped[key])
-            and np.max(np.abs(np.asarray(grads[key], dtype=np.float64) - skipped[key])) <= 1e-8 * scale
-            for key in params)
-            and any(np.max(np.abs(right[key] - skipped[key])) > 1e-6 * scale for key in params)):
-        return ("your gradients match a backward pass that skips dropout: the forward pass dropped "
-                "some units and scaled the rest, and the backward pass has to go back through that "
-                "too")
+    for variant, text in (
+            ("skip", "your gradients match a backward pass that skips dropout: the forward pass dropped "
+                     "some units and scaled the rest, and the backward pass has to go back through that "
+                     "too"),
+            ("mask", "your gradients match a backward pass through dropout's 0/1 mask without its scale: "
+                     "look at dropout_backward (its own test says more)")):
+        wrong = torch_network(params, X, y, dropout=p, masks=masks, dropout_gradient=variant, **network)[1]
+        scale = max(float(np.max(np.abs(value))) for value in wrong.values())
+        if (all(np.shape(grads[key]) == np.shape(wrong[key])
+                and np.max(np.abs(np.asarray(grads[key], dtype=np.float64) - wrong[key])) <= 1e-8 * scale
+                for key in params)
+                and any(np.max(np.abs(right[key] - wrong[key])) > 1e-6 * scale for key in params)):
+            return text
     return None
