@@ -531,19 +531,34 @@ def backward_hint(dx, *, x, gamma, beta, dout, eps=1e-5) -> str | None:
     ])
 
 
-def _dgamma_hint(x, gamma, beta, dout, axis: int, reference: Callable) -> Callable:
-    """dgamma -> the mistake it matches: summed against x_c or x instead of x_hat."""
+def _parameter_hints(x, gamma, beta, dout, axis: int, reference: Callable) -> dict:
+    """{"gamma": dgamma -> its mistake (x_c or x for x_hat, a mean for the sum),
+    "beta": dbeta -> its mistake (a mean for the sum)}."""
     x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
-    centred = x - x.mean(axis=axis, keepdims=True)
-    return lambda dgamma: _matching(dgamma, reference()["dgamma"], [
-        ("your dgamma matches summing dout times x_c = x - mean: gamma multiplies x_hat, the "
-         "normalized value", (dout * centred).sum(axis=0)),
-        ("your dgamma matches summing dout times x: gamma multiplies x_hat, the normalized value",
-         (dout * x).sum(axis=0))])
+    centred, N = x - x.mean(axis=axis, keepdims=True), x.shape[0]
+
+    def averaged(output):
+        return (f"your {output} is the mean over the batch, not the sum: every example adds its own "
+                f"contribution to the shared {output[1:]}")
+
+    def gamma_hint(dgamma):
+        right = reference()["dgamma"]
+        return _matching(dgamma, right, [
+            ("your dgamma matches summing dout times x_c = x - mean: gamma multiplies x_hat, the "
+             "normalized value", (dout * centred).sum(axis=0)),
+            ("your dgamma matches summing dout times x: gamma multiplies x_hat, the normalized value",
+             (dout * x).sum(axis=0)),
+            (averaged("dgamma"), right / N)])
+
+    def beta_hint(dbeta):
+        right = reference()["dbeta"]
+        return _matching(dbeta, right, [(averaged("dbeta"), right / N)])
+
+    return {"gamma": gamma_hint, "beta": beta_hint}
 
 
 def batchnorm_hints(x, gamma, beta, dout, *, train: bool, eps=1e-5) -> dict:
-    """For ``check_norm_gradients``: {"x": dx -> its mistake, "gamma": dgamma -> its mistake}.
+    """For ``check_norm_gradients``: {"x" / "gamma" / "beta": gradient -> its mistake}.
     dx in training: ``backward_hint``; at evaluation (training already passed) what is left
     of the graph."""
     if not train:
@@ -551,13 +566,13 @@ def batchnorm_hints(x, gamma, beta, dout, *, train: bool, eps=1e-5) -> dict:
                                  "running statistics are constants, so x reaches the output only "
                                  "through x_hat (no path through the batch's mean or variance)")}
     return {"x": lambda dx: backward_hint(dx, x=x, gamma=gamma, beta=beta, dout=dout, eps=eps),
-            "gamma": _dgamma_hint(x, gamma, beta, dout, 0, lambda: torch_batchnorm(
+            **_parameter_hints(x, gamma, beta, dout, 0, lambda: torch_batchnorm(
                 x, gamma, beta, dout, train=True, eps=eps))}
 
 
 def layernorm_hints(x, gamma, beta, dout, *, eps=1e-5) -> dict:
-    """For ``check_norm_gradients``: {"x": dx -> the layer-norm mistake it matches,
-    "gamma": dgamma -> its mistake}."""
+    """For ``check_norm_gradients``: {"x" / "gamma" / "beta": gradient -> the layer-norm
+    mistake it matches}."""
     def hint(dx):
         def dx_of(**kw):
             return torch_layernorm(x, kw.pop("gamma", gamma), beta, dout, eps=eps, **kw)["dx"]
@@ -571,7 +586,7 @@ def layernorm_hints(x, gamma, beta, dout, *, eps=1e-5) -> dict:
              "run over the features, and gamma differs from feature to feature, so keep it inside "
              "them (work with dxhat)", np.asarray(gamma) * dx_of(gamma=np.ones(np.shape(gamma)))),
         ])
-    return {"x": hint, "gamma": _dgamma_hint(x, gamma, beta, dout, 1, lambda: torch_layernorm(
+    return {"x": hint, **_parameter_hints(x, gamma, beta, dout, 1, lambda: torch_layernorm(
         x, gamma, beta, dout, eps=eps))}
 
 

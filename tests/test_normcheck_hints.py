@@ -98,6 +98,9 @@ def test_layernorm_hints_name_the_mistake(seed):
                            ({"gamma_inside": False}, "out of the sums")):
         assert phrase in hints["x"](catalog._ln_back(dout, cache, **switch)[0])
     assert "x_c = x - mean" in hints["gamma"]((dout * (x - x.mean(axis=1, keepdims=True))).sum(axis=0))
+    _, dgamma, dbeta = catalog._ln_back(dout, cache)
+    assert hints["gamma"](dgamma) is None and hints["beta"](dbeta) is None
+    assert "not the sum" in hints["gamma"](dgamma / 3) and "not the sum" in hints["beta"](dbeta / 3)
 
 
 def test_dropout_backward_hint_names_the_mistake():

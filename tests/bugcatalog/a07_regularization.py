@@ -646,6 +646,11 @@ bug("layernorm_backward", "the path through the example's variance is missing",
 bug("layernorm_backward", "gamma and beta gradients not summed over the batch",
     diagnosis="shared by every example")(
     _named("layernorm_backward_params_not_summed", lambda dout, cache: _ln_back(dout, cache, sum_params=False)))
+bug("layernorm_backward", "gamma and beta gradients averaged over the batch instead of summed",
+    diagnosis="mean over the batch, not the sum")(
+    _named("layernorm_backward_params_averaged",
+           lambda dout, cache: (lambda dx, dgamma, dbeta: (dx, dgamma / dout.shape[0], dbeta / dout.shape[0]))(
+               *_ln_back(dout, cache))))
 bug("layernorm_backward", "gamma and beta gradients summed over the features (axis 1), as the statistics are",
     diagnosis="one value per feature")(
     _named("layernorm_backward_params_over_features", lambda dout, cache: _ln_back(dout, cache, params_axis=1)))
