@@ -127,11 +127,11 @@ def as_array(value, name: str, output: str = "the result") -> np.ndarray:
 
 
 def check_shape(got, shape: tuple, *, name: str, output: str = "the result",
-                batch_size: int | None = None) -> None:
+                batch_size: int | None = None, product: bool = False) -> None:
     got = as_array(got, name, output)
     shape = tuple(int(s) for s in shape)
     if got.shape != shape:
-        hint = hints.shape_hint(got.shape, shape, batch_size)
+        hint = hints.shape_hint(got.shape, shape, batch_size, product=product)
         fail(f"{name}: {output} has shape {got.shape}, expected {shape}."
              + (f"\n  hint: {hint}" if hint else ""))
 
@@ -156,7 +156,7 @@ def check_close(got, expected, *, name: str, output: str = "the result", rtol: f
     """
     got = as_array(got, name, output)
     expected = np.asarray(expected)
-    check_shape(got, expected.shape, name=name, output=output, batch_size=batch_size)
+    check_shape(got, expected.shape, name=name, output=output, batch_size=batch_size, product=product)
     if rtol is None:
         rtol = max(default_rtol(got.dtype if got.dtype.kind == "f" else np.float64),
                    default_rtol(expected.dtype if expected.dtype.kind == "f" else np.float64))
@@ -243,6 +243,12 @@ def check_gradients(f: Callable[..., float], inputs: Mapping[str, np.ndarray],
                                    batch_size=batch_size)
 
 
+# NumPy's own defaults, in force for every call of a student's function: an
+# ``np.seterr(all="ignore")`` in a notebook cell must not hide the overflow a stability test
+# looks for (an ``np.errstate`` inside the function itself is the function's own business).
+NUMPY_DEFAULT_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
 def call(fn: Callable, *args, name: str | None = None, forbid_warnings: bool = False, **kwargs):
     """Call a student's function and check the parts of the contract a call can see.
 
@@ -252,7 +258,7 @@ def call(fn: Callable, *args, name: str | None = None, forbid_warnings: bool = F
     """
     name = name or getattr(fn, "__name__", "the function")
     before_args, before_kwargs = _snapshot(args), _snapshot(kwargs)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, np.errstate(**NUMPY_DEFAULT_ERRORS):
         warnings.simplefilter("always")
         try:
             result = fn(*args, **kwargs)

@@ -9,10 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def shape_hint(got_shape: tuple, expected_shape: tuple, batch_size: int | None = None) -> str | None:
-    """Explain a shape mismatch: transposed, reshaped, batch axis lost, keepdims."""
+def shape_hint(got_shape: tuple, expected_shape: tuple, batch_size: int | None = None, *,
+               product: bool = False) -> str | None:
+    """Explain a shape mismatch: transposed (the matrix product named only with ``product``:
+    the caller's output comes from one), reshaped, batch axis lost, keepdims."""
     if len(got_shape) == 2 and got_shape == expected_shape[::-1]:
-        return "the shape is transposed: check the order of the matrix product (x @ W vs W @ x, or a missing .T)"
+        if product:
+            return "the shape is transposed: check the order of the matrix product (x @ W vs W @ x, or a missing .T)"
+        return "the shape is transposed: rows and columns are swapped"
     if got_shape == expected_shape[1:] and batch_size and expected_shape[:1] == (batch_size,):
         return "the batch axis is missing: did you sum or average over axis 0 where each row needs its own value?"
     if _without_ones(got_shape) == _without_ones(expected_shape):
@@ -57,7 +61,7 @@ def value_hint(got: np.ndarray, expected: np.ndarray, batch_size: int | None = N
 def diagnose(got, expected, batch_size: int | None = None, *, product: bool = False) -> str | None:
     got, expected = np.asarray(got), np.asarray(expected)
     if got.shape != expected.shape:
-        return shape_hint(got.shape, expected.shape, batch_size)
+        return shape_hint(got.shape, expected.shape, batch_size, product=product)
     return value_hint(got, expected, batch_size, product=product)
 
 

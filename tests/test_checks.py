@@ -626,3 +626,9 @@ def test_a_returned_tuple_is_not_turned_into_an_array_of_unbounded_size():
     message = failure(ck.check_close, (big,) * 20, np.ones(5), name="f")   # 20 references, one array
     assert "is a tuple of more than" in message and "numpy array" in message
     assert "has shape (2, 3)" in failure(ck.check_close, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], np.ones(5), name="f")
+
+
+def test_the_transposed_shape_hint_names_a_product_only_where_there_is_one():
+    plain = failure(ck.check_close, np.ones((3, 2)), np.ones((2, 3)), name="f")
+    assert "rows and columns are swapped" in plain and "matrix product" not in plain
+    assert "matrix product" in failure(ck.check_close, np.ones((3, 2)), np.ones((2, 3)), name="f", product=True)

@@ -15,7 +15,8 @@ The issue's list, by case name: (1) a01, (2) a02, (3) a03/a03b, (4) a04, (5) a05
 (15) a15. Cases x_* are further attacks: objects with ``__array__``; reading the
 instructor's hidden tests out of the sandbox's own memory (a sandbox used to be a fork of
 the worker that held them); forged frames on the sandbox's socket (huge, deeply nested,
-absurdly long); NaN; exhausting disk, files and threads. Two small checks at the end, on one
+absurdly long); NaN; exhausting disk, files and threads; warnings silenced by `np.seterr` and
+warning filters in a cell (NumPy's defaults and recording are back for every call). Two small checks at the end, on one
 sandbox each, cover draws from a test's Generator and dtype arguments.
 
 Run: ``.venv/bin/python -m pytest tests/grader/test_adversarial.py`` (about 2-3 minutes on 2
@@ -615,6 +616,16 @@ def x_resources(ctx):  # fill /home/student and /tmp, use up file descriptors an
     """))
 
 
+def x_silenced_warnings(ctx):  # an overflowing sigmoid, its warnings silenced in a cell of its own
+    nb = F.with_answer(honest_nb(), "sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
+    return F.insert_code_cell(nb, code("""
+        import warnings
+        import numpy as np
+        np.seterr(all="ignore")
+        warnings.simplefilter("ignore")
+    """), after="setup")
+
+
 def honest_alt(ctx):  # valid alternative implementations from the bug catalog keep full marks
     nb = honest_nb()
     for target in (TARGET, "relu_grad"):
@@ -675,6 +686,8 @@ CASES = [
     Case("a13_missing", None, {}, "error", r"cannot be read"),
     Case("a14_writes_outside", a14, {f"test_{TARGET}": WRONG}),
     Case("a15_ndarray_subclass", a15, {f"test_{TARGET}": r"subclass of numpy.ndarray"}),
+    Case("x_silenced_warnings", x_silenced_warnings, {"test_sigmoid": r"sigmoid emitted RuntimeWarning: overflow",
+                                                   "test_sigmoid_grad": r"sigmoid_grad emitted RuntimeWarning: overflow"}),
     Case("x_array_like", x_array_like, {f"test_{TARGET}": r"is a LooksLikeAnArray, not a numpy array"}),
     Case("x_memory_thief", x_memory_thief, {f"test_{TARGET}": r"raised LookupError: nothing to steal"}),
     Case("x_forged_frames", x_forged_frames, {f"test_{TARGET}": r"malformed message \(a message header of",
