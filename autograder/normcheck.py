@@ -460,8 +460,9 @@ def batchnorm_forward_hint(out, x, gamma, beta, *, train: bool = True, state=Non
         return text
     # the one-pass variance, in x's own precision: its error is what cancellation leaves
     m = x_in.mean(axis=0)
-    one_pass = (x_in * x_in).mean(axis=0) - m * m
-    candidate = gamma * (x_in - m).astype(np.float64) / np.sqrt(one_pass.astype(np.float64) + eps) + beta
+    with np.errstate(all="ignore"):   # it may cancel below -eps: a nan candidate matches nothing
+        one_pass = (x_in * x_in).mean(axis=0) - m * m
+        candidate = gamma * (x_in - m).astype(np.float64) / np.sqrt(one_pass.astype(np.float64) + eps) + beta
     got = _as_float(out)
     if got is not None and got.shape == x.shape and np.all(np.isfinite(got)):
         off = float(np.max(np.abs(got - expected)))
