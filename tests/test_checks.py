@@ -632,3 +632,15 @@ def test_the_transposed_shape_hint_names_a_product_only_where_there_is_one():
     plain = failure(ck.check_close, np.ones((3, 2)), np.ones((2, 3)), name="f")
     assert "rows and columns are swapped" in plain and "matrix product" not in plain
     assert "matrix product" in failure(ck.check_close, np.ones((3, 2)), np.ones((2, 3)), name="f", product=True)
+
+
+@pytest.mark.parametrize("got_shape, expected_shape, silent", [
+    ((3, 2), (2, 4), "the shape is transposed"),                  # not the reverse
+    ((3, 4, 2), (2, 4, 3), "the shape is transposed"),            # 3-D: no single transpose
+    ((3, 5), (3, 4), "an axis of size 1 differs"),
+    ((5,), (2, 3), "same number of elements"),
+    ((2,), (), "you returned a single number"),                   # an array where a number was due
+])
+def test_shape_hints_are_silent_where_they_do_not_apply(got_shape, expected_shape, silent):
+    hint = hints.shape_hint(got_shape, expected_shape) or ""
+    assert silent not in hint
