@@ -464,13 +464,22 @@ def batchnorm_forward_hint(out, x, gamma, beta, *, train: bool = True, state=Non
         one_pass = (x_in * x_in).mean(axis=0) - m * m
         candidate = gamma * (x_in - m).astype(np.float64) / np.sqrt(one_pass.astype(np.float64) + eps) + beta
     got = _as_float(out)
-    if got is not None and got.shape == x.shape and np.all(np.isfinite(got)):
+    one_pass_text = ("your output matches the variance computed as E[x^2] - E[x]^2: in float32 the two "
+                     "terms nearly cancel when a feature's mean is far from 0 next to its spread, and "
+                     "their difference keeps few correct digits; compute the variance from the centred "
+                     "values x - mean")
+    if got is not None and got.shape == x.shape and not np.all(np.isfinite(got)):
+        # the cancellation can leave a variance below -eps: sqrt of a negative number, nan
+        broken = ~np.all(np.isfinite(got), axis=0)
+        if np.any(one_pass.astype(np.float64)[broken] + eps <= 0):
+            return ("your output is nan where the variance computed as E[x^2] - E[x]^2 comes out "
+                    "below -eps: in float32 the two terms nearly cancel when a feature's mean is far "
+                    "from 0 next to its spread; compute the variance from the centred values x - mean")
+        return None
+    if got is not None and got.shape == x.shape:
         off = float(np.max(np.abs(got - expected)))
         if off > 0 and float(np.max(np.abs(got - candidate))) <= 0.1 * off:
-            return ("your output matches the variance computed as E[x^2] - E[x]^2: in float32 the two "
-                    "terms nearly cancel when a feature's mean is far from 0 next to its spread, and "
-                    "their difference keeps few correct digits; compute the variance from the centred "
-                    "values x - mean")
+            return one_pass_text
     return None
 
 
