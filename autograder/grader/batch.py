@@ -139,6 +139,10 @@ def _check_isolation(pool: Backend, config: GraderConfig, log: Callable[[str], N
         log(f"\nWARNING: {uncontained[0]['limits']}: a submission's memory and CPU time as a whole "
             "are limited by polling its processes (a submission can overshoot its memory limit by "
             "what it touches between two polls, 20 ms), its process count per sandbox uid.\n")
+    partial = [ready for ready in pool.isolation if ready.get("strong") and ready.get("reason")]
+    if partial:
+        log(f"\nWARNING: {partial[0]['reason']}. The sandboxes are otherwise strong; what a "
+            "submission leaves in those keyrings cannot reach the next one.\n")
     if not weak:
         return
     reason = weak[0].get("reason")

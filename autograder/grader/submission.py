@@ -191,7 +191,8 @@ def isolation_label(mode: Mode, policy: Policy) -> str:
 
     if not mode.strong:
         return "weak"
-    return f"strong; limits: {detect(not policy.cgroups).describe()}"
+    userns = "" if mode.fresh_user_namespace else " (no user namespaces: keyrings cleared per sandbox)"
+    return f"strong{userns}; limits: {detect(not policy.cgroups).describe()}"
 
 
 def _manual(cells: list[Cell]) -> list[dict]:
