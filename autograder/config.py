@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 # silent for its submission's time plus HARD_LIMIT_MARGIN_SECONDS is killed and replaced.
 CPU_MARGIN_SECONDS = 60
 HARD_LIMIT_MARGIN_SECONDS = 120
+AUTODIFF_MODES = ("fail", "warn")   # what a derived gradient computed with autodiff costs
 
 
 def option(flag: str, default, help: str, *, metavar: str | None = None):
@@ -62,6 +63,9 @@ class GraderConfig:
     no_cgroups: bool = option("--no-cgroups", False, "do not use cgroups even where the host has them: "
                               "limit a submission's memory and CPU time by polling /proc instead "
                               "(the fallback of hosts without cgroups)")
+    autodiff: str = option("--autodiff", "fail", "what a derived gradient computed with an autodiff "
+                           "library (torch.autograd, torch.func, jax, autograd) costs: fail scores its "
+                           "test 0, warn keeps the points and reports a warning", metavar="fail|warn")
 
     def __post_init__(self):
         for item in dataclasses.fields(self):
@@ -78,6 +82,9 @@ class GraderConfig:
                      "max_processes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"GraderConfig.{name} must be positive, not {getattr(self, name)!r}")
+        if self.autodiff not in AUTODIFF_MODES:
+            raise ValueError(f"GraderConfig.autodiff must be one of {', '.join(AUTODIFF_MODES)}, "
+                             f"not {self.autodiff!r}")
 
     # ------------------------------------------------------------------ derived settings
     @property
@@ -101,7 +108,8 @@ class GraderConfig:
         """The settings a stored result depends on (part of its resume key)."""
         return json.dumps({"limits": {"cell_seconds": self.cell_seconds, "test_seconds": self.test_seconds,
                                       "submission_seconds": self.submission_seconds},
-                           "memory": self.memory_bytes, "processes": self.max_processes}, sort_keys=True)
+                           "memory": self.memory_bytes, "processes": self.max_processes,
+                           "autodiff": self.autodiff}, sort_keys=True)
 
     # ------------------------------------------------------------------ serialization
     def to_json(self) -> dict:

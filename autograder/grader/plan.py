@@ -26,6 +26,7 @@ class Step:
     label: str
     grade_id: str | None = None
     points: float = 0.0
+    provided: bool = False   # a read-only cell: the instructor's code, not the student's
 
 
 @dataclass
@@ -74,7 +75,8 @@ def build_plan(source_nb, submission_nb) -> Plan:
             if mine is not None and mine.source != cell.source:
                 plan.notes.append(f"the read-only cell '{cell.grade_id}' was edited; the "
                                   "original was used")
-            plan.steps.append(Step("run", cell.source, f"provided cell '{cell.grade_id}'", cell.grade_id))
+            plan.steps.append(Step("run", cell.source, f"provided cell '{cell.grade_id}'", cell.grade_id,
+                                   provided=True))
         elif cell.kind is Kind.TEST:
             if mine is None:
                 plan.notes.append(f"the test cell '{cell.grade_id}' was deleted from the "

@@ -6,6 +6,10 @@ noted, as in nbgrader, and the notebook goes on). ``test`` steps execute here, a
 fails with the reason; before the next step a fresh sandbox replays the student's cells so
 far (skipping any cell that itself killed the sandbox), so one bad function costs only the
 tests that call it.
+
+A derived function (see ``derived``) whose call used autodiff fails the test that called it
+(or, with ``--autodiff warn``, keeps its points with a warning in the test's message and the
+notes).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ..config import GraderConfig
 from ..sandbox.isolation import Mode, Policy
 from ..sandbox.session import Sandbox, SandboxFailure, StudentFunction
 from ..testcell import TestOutcome, run_test_cell
+from . import derived as derived_rules
 from .plan import Plan, Step
 
 MAX_RESTARTS = 20
@@ -31,9 +36,14 @@ class RunOutcome:
 
 class SubmissionRunner:
     def __init__(self, plan: Plan, graded_names: list[str], policy: Policy, mode: Mode,
-                 root_dir: str, shell_factory, limits: GraderConfig, spawner=None):
-        """``limits``: the grader's settings, of which the runner uses the time limits."""
+                 root_dir: str, shell_factory, limits: GraderConfig, spawner=None,
+                 derived: frozenset[str] = frozenset()):
+        """``limits``: the grader's settings (the time limits, ``autodiff``); ``derived``: the
+        graded functions whose gradients the student must derive (no autodiff)."""
         self.plan, self.graded_names, self.limits = plan, graded_names, limits
+        self.derived = derived
+        self.cells: list[Step] = []         # the cells run in the current sandbox, in order
+        self.autodiff_findings: list[str] = []   # of the test in progress
         self.make_sandbox = lambda: Sandbox(policy, mode, root_dir, shell_factory, spawner)
         self.sandbox: Sandbox | None = None
         self.done: list[Step] = []          # run steps executed so far, for replays
@@ -64,11 +74,16 @@ class SubmissionRunner:
         """Called by the proxies in a test cell."""
         if self.failure:
             raise SandboxFailure(self.failure)
+        sandbox = self.sandbox
         try:
-            return self.sandbox.call(name, args, kwargs, self.deadline)
+            return sandbox.call(name, args, kwargs, self.deadline)
         except SandboxFailure as failure:
             self.failure = failure.reason
             raise
+        finally:
+            if name in self.derived:
+                self.autodiff_findings += derived_rules.findings(
+                    name, getattr(sandbox, "last_autodiff", None), self._cell_label)
 
     # ------------------------------------------------------------------ steps
     def _run_cell(self, step: Step) -> None:
@@ -88,6 +103,7 @@ class SubmissionRunner:
                                                          + (self.failure or "the sandbox failed")))
             return
         self.failure = None
+        self.autodiff_findings = []
         self.deadline = time.monotonic() + self.limits.test_seconds
         try:
             cell = run_test_cell(step.source, namespace, grade_id=step.grade_id, max_points=step.points)
@@ -96,12 +112,31 @@ class SubmissionRunner:
             result = TestOutcome.failed(step.grade_id, step.points, f"your code {failure.reason} while this test ran")
         if self.failure and result.passed:   # the test swallowed the failure: it still failed
             result = TestOutcome.failed(step.grade_id, step.points, f"your code {self.failure} while this test ran")
+        if self.autodiff_findings:
+            result = self._autodiff_outcome(result, derived_rules.message(list(dict.fromkeys(self.autodiff_findings))))
         self.outcome.tests.append(result)
         if self.sandbox is not None and self.sandbox.alive:
             try:
                 self.sandbox.release(time.monotonic() + 10)
             except SandboxFailure:
                 pass
+
+    def _autodiff_outcome(self, result: TestOutcome, text: str) -> TestOutcome:
+        """The test's outcome once a derived function's call was found using autodiff."""
+        if self.limits.autodiff == "warn":
+            self.outcome.notes.append(f"test '{result.grade_id}': warning (--autodiff warn): {text}")
+            return TestOutcome(result.grade_id, result.points, result.max_points,
+                               "\n".join(filter(None, [f"warning (--autodiff warn): {text}", result.message])))
+        return TestOutcome.failed(result.grade_id, result.max_points,
+                                  "\n".join(filter(None, [text, result.message])))
+
+    def _cell_label(self, index: int) -> str | None:
+        """The label of the ``index``-th cell run in the current sandbox; None for a provided
+        (instructor's) cell or an index the runner never sent."""
+        if not isinstance(index, int) or not 0 <= index < len(self.cells):
+            return None
+        step = self.cells[index]
+        return None if step.provided else step.label
 
     def _out_of_time(self, step: Step) -> None:
         if step.kind == "test":
@@ -113,6 +148,7 @@ class SubmissionRunner:
     def _exec(self, index: int) -> str | None:
         """Execute ``self.done[index]``; a description of what went wrong, or None."""
         step = self.done[index]
+        self.cells.append(step)
         try:
             reply = self.sandbox.exec_cell(step.source, time.monotonic() + self.limits.cell_seconds)
         except SandboxFailure as failure:
@@ -136,6 +172,7 @@ class SubmissionRunner:
                 return False
             self.restarts += 1
             self.sandbox = self.make_sandbox()
+            self.cells = []
             self.sandbox.start()
             for index in range(len(self.done)):
                 if index not in self.poisoned:

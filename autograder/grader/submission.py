@@ -22,6 +22,7 @@ from ..config import GraderConfig
 from ..notebook import MalformedNotebook, graded_functions, notebook_bytes, notebook_from_bytes
 from ..sandbox.isolation import Mode, Policy
 from ..testcell import TestOutcome
+from .derived import derived_functions
 from .plan import build_plan
 from .run import SubmissionRunner
 
@@ -176,7 +177,7 @@ def grade_submission(item: SubmissionInput, sources: SourceCache, policy: Policy
     plan = build_plan(source_nb, submission_nb)
     policy.files = dict(item.files)
     outcome = SubmissionRunner(plan, graded_names, policy, mode, root_dir, shell_factory, config,
-                               spawner).run()
+                               spawner, derived_functions(item.assignment)).run()
     result.tests, result.output = outcome.tests, outcome.output
     result.notes = plan.notes + outcome.notes
     result.manual = _manual(plan.manual)

@@ -21,11 +21,13 @@ import os
 import sys
 import traceback
 import warnings
+from collections import Counter
 
 import numpy as np
 
 from ..checks import NUMPY_DEFAULT_ERRORS
 from ..snapshot import snapshot as _snapshot
+from . import autodiff
 from .channel import Channel
 from .wire import RemoteGenerator, SandboxDecoder, SandboxEncoder
 
@@ -40,6 +42,9 @@ class Agent:
         self.next_id = 0
         self.depth = 0
         self.pid = os.getpid()
+        autodiff.install()              # before any student code runs
+        self.taint = autodiff.Taint()
+        self.cells_run = 0
 
     def _speaking_for_the_agent(self) -> None:
         """Only the agent's own process talks on the channel. A process the student's code
@@ -75,13 +80,17 @@ class Agent:
 
     # ------------------------------------------------------------------ cells
     def exec_cell(self, source: str) -> dict:
+        cell, self.cells_run = self.cells_run, self.cells_run + 1
+        counts, bound = Counter(autodiff.RECORD.counts), autodiff.namespace_ids(self.shell.user_ns)
         result = self.shell.run_cell(source, store_history=False, silent=False)
         sys.stdout.flush()
         sys.stderr.flush()
+        record = self._autodiff_record(autodiff.RECORD.since(counts))
+        if record:   # what the cell bound was made with autodiff, or without its recorders
+            self.taint.cell_ran(bound, self.shell.user_ns, {"cell": cell, **record})
         error = result.error_before_exec or result.error_in_exec
-        if error is None:
-            return {"ok": True}
-        return {"ok": False, "error": _error_info(error)}
+        reply = {"ok": True} if error is None else {"ok": False, "error": _error_info(error)}
+        return {**reply, "autodiff": record} if record else reply
 
     # ------------------------------------------------------------------ calls
     def call(self, header: dict, blobs: list[bytes]) -> tuple[dict, list[bytes]]:
@@ -96,6 +105,7 @@ class Agent:
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise TypeError("malformed call")
         before = _snapshot(args), _snapshot(kwargs)
+        counts = Counter(autodiff.RECORD.counts)
         # warnings recorded, and NumPy's default error handling, whatever filters and
         # np.seterr the notebook's cells set (see autograder.checks.NUMPY_DEFAULT_ERRORS)
         with warnings.catch_warnings(record=True) as caught, np.errstate(**NUMPY_DEFAULT_ERRORS):
@@ -103,14 +113,38 @@ class Agent:
             try:
                 value = function(*args, **kwargs)
             except BaseException as error:
-                return {"ok": False, "error": _error_info(error),
-                        "warnings": _warning_info(caught)}, []
+                record = self._call_record(function, counts)
+                return {"ok": False, "error": _error_info(error), "warnings": _warning_info(caught),
+                        **({"autodiff": record} if record else {})}, []
+        record = self._call_record(function, counts)
         encoder = SandboxEncoder(self.objects)
         encoded = encoder.encode(value)
         mutations = _mutations(before[0], args, "args", encoder) + \
             _mutations(before[1], kwargs, "kwargs", encoder)
-        return {"ok": True, "value": encoded, "mutations": mutations,
-                "warnings": _warning_info(caught)}, encoder.arrays
+        return {"ok": True, "value": encoded, "mutations": mutations, "warnings": _warning_info(caught),
+                **({"autodiff": record} if record else {})}, encoder.arrays
+
+    # ------------------------------------------------------------------ autodiff
+    def _call_record(self, function, counts: Counter) -> dict:
+        """What autodiff the call used, the data made with autodiff at a cell's top level
+        that the function reaches, and whether the recorders are still in place."""
+        try:
+            data = self.taint.reached_by(function, self.shell.user_ns)
+        except Exception:  # a student's object that breaks the walk: report nothing of it
+            data = []
+        return self._autodiff_record(autodiff.RECORD.since(counts), data)
+
+    @staticmethod
+    def _autodiff_record(uses: dict, data=()) -> dict:
+        record = {}
+        if uses:
+            record["uses"] = uses
+        if data:
+            record["data"] = list(data)
+        tampering = autodiff.tampering()   # and the recorders put back
+        if tampering:
+            record["tampering"] = tampering
+        return record
 
     # ------------------------------------------------------------------ requests out
     def request(self, header: dict, blobs: list[bytes]):

@@ -94,3 +94,13 @@ def test_the_config_crosses_to_workers_whole(tmp_path, monkeypatch):
     settings = json.loads(started[0][-1])
     assert GraderConfig.from_json(settings["config"]) == config and settings["slot"] == 3
     assert '"submission_seconds": 700.25' in started[0][-1]
+
+
+def test_the_autodiff_option_is_fail_or_warn_and_part_of_the_resume_key(capsys):
+    """What a derived gradient computed with autodiff costs (see autograder.grader.derived):
+    a stored result graded under one setting is not current under the other."""
+    assert GraderConfig().autodiff == "fail"
+    with pytest.raises(SystemExit):
+        main(["grade", "--autodiff", "ignore"])
+    assert "autodiff must be one of fail, warn, not 'ignore'" in capsys.readouterr().err
+    assert GraderConfig(autodiff="warn").fingerprint() != GraderConfig().fingerprint()
