@@ -105,6 +105,7 @@ class Sandbox:
         self.generators: dict = {}
         self._received = 0          # bytes of messages from the sandbox since the last release
         self._deadline: float | None = None   # of the request in progress
+        self.last_autodiff = None   # the "autodiff" record of the last call's reply (untrusted data)
 
     # ------------------------------------------------------------------ life
     def start(self) -> None:
@@ -187,7 +188,9 @@ class Sandbox:
         encoder = TrustedEncoder(self.id, self.callbacks, self.generators)
         header = {"op": "call", "name": name, "args": encoder.encode(list(args)),
                   "kwargs": encoder.encode(dict(kwargs))}
+        self.last_autodiff = None
         reply, blobs = self._request(header, encoder.arrays, deadline)
+        self.last_autodiff = reply.get("autodiff")
         decoder = TrustedDecoder(blobs, self.id, self.generators)
         for category, message in reply.get("warnings", [])[:20]:
             kind = getattr(builtins, category, None) if category in MIRRORED_WARNINGS else None
