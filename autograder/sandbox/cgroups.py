@@ -195,6 +195,15 @@ class Group:
                 return int(parts[1])
         return 0
 
+    def process_limit_hits(self) -> int:
+        """How many times a fork or a new thread of the group failed at ``pids.max``."""
+        key = "unified" if self.controllers.version == "v2" else "pids"
+        for line in _read(os.path.join(self.dirs.get(key, ""), "pids.events")).splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "max":
+                return int(parts[1])
+        return 0
+
     def cpu_seconds(self) -> float:
         """CPU time used by every process of the group, dead or alive."""
         if self.controllers.version == "v2":
@@ -237,3 +246,28 @@ class Group:
     def destroy(self) -> None:
         self.kill()
         self.remove()
+
+
+def remove_stale_groups(controllers: Controllers, uid: int) -> list[str]:
+    """Remove the empty groups that sandboxes of ``uid`` left behind when their monitor was
+    killed before it could remove them (a killed grading run); returns their paths.
+
+    A group is stale when the monitor its name holds (``group_id``) is no longer running;
+    the group of a live monitor, any other uid's and any non-empty group are left alone
+    (``rmdir`` refuses a group that still has processes)."""
+    removed, prefix = [], f"bfs-sandbox-{uid}-"
+    for parent in controllers.dirs.values():
+        try:
+            names = [name for name in os.listdir(parent) if name.startswith(prefix)]
+        except OSError:
+            continue
+        for name in names:
+            monitor = name[len(prefix):]
+            if not monitor.isdigit() or os.path.exists(f"/proc/{monitor}"):
+                continue
+            try:
+                os.rmdir(os.path.join(parent, name))
+                removed.append(os.path.join(parent, name))
+            except OSError:
+                pass
+    return removed

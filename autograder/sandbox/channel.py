@@ -37,6 +37,7 @@ class Channel:
         self.sock = sock
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
+        self.received_bytes = 0   # of every message received so far, framing included
 
     def send(self, header: dict, blobs: list[bytes] = (), deadline: float | None = None) -> None:
         """Send one message; ``deadline`` (a ``time.monotonic()`` instant, None: no limit)
@@ -80,6 +81,7 @@ class Channel:
         if header_length > self.max_header_bytes:
             raise ProtocolError(f"a message header of {header_length} bytes refused")
         rest = self._read(length - 4, deadline)   # the header, then the blobs
+        self.received_bytes += 8 + length
         try:
             header = json.loads(rest[:header_length])
         except (ValueError, RecursionError) as error:  # bad JSON or UTF-8, nesting, huge ints

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from ..config import DEFAULTS
 from . import cgroups
-from .watchdog import CPU_EXIT, MEMORY_EXIT, Watchdog
+from .watchdog import CPU_EXIT, MEMORY_EXIT, PROCESS_EXIT, Watchdog
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -46,7 +46,8 @@ MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
-KEYCTL_JOIN_SESSION_KEYRING = 1
+KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR, KEYCTL_GET_PERSISTENT = 1, 7, 22
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -3, -4, -5
 SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
 DEVICES = ("null", "zero", "random", "urandom")
 HOME = "/home/student"
@@ -85,16 +86,23 @@ class Policy:
 
 @dataclass(frozen=True)
 class Mode:
+    """What this host lets the grader build. ``user_namespace``: the sandbox is made from inside
+    a user namespace (the grader is not root). ``fresh_user_namespace``: each sandbox gets a user
+    namespace of its own (False: root on a host that refuses them, where the sandbox uid's
+    keyrings are cleared before each sandbox instead). ``reason``: why something is missing."""
+
     strong: bool
     user_namespace: bool
     reason: str = ""
+    fresh_user_namespace: bool = True
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "Mode":
-        return cls(bool(data["strong"]), bool(data["user_namespace"]), str(data.get("reason", "")))
+        return cls(bool(data["strong"]), bool(data["user_namespace"]), str(data.get("reason", "")),
+                   bool(data.get("fresh_user_namespace", True)))
 
 
 def set_parent_death_signal() -> None:
@@ -149,15 +157,36 @@ def probe() -> Mode:
             ok = _map_user(outer)
         if ok:
             ok = _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0
-        os.write(write, b"1" if ok else str(ctypes.get_errno()).encode())
+        refused = _user_namespace_refused() if ok and root else 0
+        os.write(write, f"ok {refused}".encode() if ok else f"failed {ctypes.get_errno()}".encode())
         os._exit(0)
     os.close(write)
     answer = os.read(read, 16)
     os.close(read)
     os.waitpid(pid, 0)
-    if answer == b"1":
-        return Mode(True, not root)
-    return Mode(False, False, f"creating namespaces failed ({os.strerror(int(answer or 0))})")
+    word, _, number = answer.decode().partition(" ")
+    if word == "ok":
+        refused = int(number)
+        if not refused:
+            return Mode(True, not root)
+        return Mode(True, False, f"no user namespaces for the sandbox uid ({os.strerror(refused)}): "
+                                 "its keyrings are cleared before each sandbox instead",
+                    fresh_user_namespace=False)
+    return Mode(False, False, f"creating namespaces failed ({os.strerror(int(number or 0))})")
+
+
+def _user_namespace_refused() -> int:
+    """0 if an unprivileged uid may create a user namespace here, else the errno (a host may
+    allow it to root only, or refuse it altogether, as Docker's default seccomp profile does)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+        except OSError as error:
+            os._exit(error.errno or 1)
+        os._exit(0 if _libc.unshare(CLONE_NEWUSER) == 0 else (ctypes.get_errno() or 1))
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fds: tuple[int, ...],
@@ -187,7 +216,8 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
         sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         base_size = _current_address_space()
         other_tasks = _tasks_of_this_user() if (not mode.strong or mode.user_namespace) else 0
-        limits = _limits(policy, base_size, other_tasks)
+        contained = mode.strong and cgroups.detect(not policy.cgroups).version != "none"
+        limits = _limits(policy, base_size, other_tasks, cgroup_counts_processes=contained)
         if not mode.strong:
             _enter_weak(policy, root_dir)
             _finish_and_run(policy, target, keep_fds, limits)
@@ -250,6 +280,9 @@ def describe_exit(status: int) -> str:
     if code == CPU_EXIT:
         return ("was stopped: its processes together used up its CPU-time limit "
                 "(the limit is for the whole submission)")
+    if code == PROCESS_EXIT:
+        return ("was stopped: it tried to run more processes and threads at once than its limit "
+                "(--max-processes, for the whole submission)")
     return f"exited with status {code} (sys.exit, os._exit or a crash)"
 
 
@@ -266,6 +299,7 @@ def _monitor(child: int, policy: Policy, go_write: int) -> None:
     group = None
     try:
         if controllers.version != "none":
+            cgroups.remove_stale_groups(controllers, policy.uid)
             group = cgroups.Group.create(controllers, cgroups.group_id(policy.uid, os.getpid()),
                                          policy.memory_bytes, policy.max_processes)
             group.add(child)
@@ -282,7 +316,7 @@ def _monitor(child: int, policy: Policy, go_write: int) -> None:
             pass
 
     signal.signal(signal.SIGTERM, end_child)
-    watch = Watchdog(child, policy.memory_bytes, policy.cpu_seconds, group)
+    watch = Watchdog(child, policy.memory_bytes, policy.cpu_seconds, group, policy.max_processes)
     pidfd = os.pidfd_open(child)
     verdict = None
     while verdict is None:
@@ -355,11 +389,24 @@ def _drop_privileges(policy: Policy, mode: Mode, root_dir: str) -> None:
 
     The fresh user namespace (an identity map of the sandbox uid) is what keeps kernel
     objects keyed by uid from one submission to the next: the user and user-session keyrings
-    and the persistent keyring belong to a user namespace (Linux >= 5.3), and die with it."""
+    and the persistent keyring belong to a user namespace (Linux >= 5.3), and die with it.
+    Where the host refuses user namespaces, those keyrings are cleared instead, as the
+    sandbox uid, before the student's code can run (and the chroot comes first, while root)."""
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text()) if os.path.exists(
         "/proc/sys/kernel/cap_last_cap") else 40
     # Opened while still root: the sandbox uid may not be able to walk to it (a 0700 /tmp/...).
     new_root = os.open(root_dir.rstrip("/") or "/", os.O_RDONLY | os.O_DIRECTORY)
+    if not mode.fresh_user_namespace:
+        _enter_root(new_root)
+        _drop_bounding_set(last)
+        os.setgroups([])
+        os.setresgid(policy.uid, policy.uid, policy.uid)
+        os.setresuid(policy.uid, policy.uid, policy.uid)
+        _join_fresh_session_keyring()
+        _clear_keyrings_of_this_uid()
+        _clear_capabilities()
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        return
     if not mode.user_namespace:
         os.setgroups([])
         os.setresgid(policy.uid, policy.uid, policy.uid)
@@ -372,14 +419,39 @@ def _drop_privileges(policy: Policy, mode: Mode, root_dir: str) -> None:
             raise OSError("cannot map the sandbox's user namespace")
         _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
     _join_fresh_session_keyring()
+    _enter_root(new_root)
+    _drop_bounding_set(last)
+    _clear_capabilities()
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _enter_root(new_root: int) -> None:
     os.fchdir(new_root)
     os.close(new_root)
     os.chroot(".")
     os.chdir(HOME)
+
+
+def _drop_bounding_set(last: int) -> None:
     for capability in range(last + 1):
         _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
-    _clear_capabilities()
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def _clear_keyrings_of_this_uid() -> None:
+    """Empty the user, user-session and persistent keyrings of the current uid: what one
+    sandbox of this uid left there must not reach the next. Raises OSError if one cannot be
+    cleared (the sandbox is then not started)."""
+    if SYS_KEYCTL is None:
+        return
+    # Linked into the (fresh) session keyring, so that this process possesses it: only a
+    # possessor may write to a persistent keyring.
+    persistent = _libc.syscall(SYS_KEYCTL, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING, 0, 0)
+    rings = [persistent] if persistent > 0 else []
+    for ring in rings + [KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING]:
+        if _libc.syscall(SYS_KEYCTL, KEYCTL_CLEAR, ring, 0, 0, 0) < 0:
+            errno = ctypes.get_errno()
+            if errno != 38:   # ENOSYS: a kernel without keys
+                raise OSError(errno, f"keyctl(clear keyring {ring}): {os.strerror(errno)}")
 
 
 def _join_fresh_session_keyring() -> None:
@@ -439,17 +511,23 @@ def _finish_and_run(policy: Policy, target: Callable[[], None], keep_fds: tuple[
         os._exit(0)
 
 
-def _limits(policy: Policy, base_size: int, other_tasks: int) -> list:
+def _limits(policy: Policy, base_size: int, other_tasks: int, cgroup_counts_processes: bool = False) -> list:
     """(resource, soft, hard) triples. The address-space limit adds ``memory_bytes`` to what
     the (warm, already importing numpy and torch) process has mapped; the process limit adds
-    to what the same real user already runs when the sandbox cannot have its own uid."""
+    to what the same real user already runs when the sandbox cannot have its own uid.
+
+    Where the sandbox's cgroup limits its processes (``pids.max`` = ``max_processes``),
+    RLIMIT_NPROC is one above it, so that the cgroup is what refuses a task too many and
+    records it (``pids.events``, which the watchdog stops the submission on); RLIMIT_NPROC
+    is checked first by the kernel and would refuse it unrecorded."""
+    nproc = other_tasks + policy.max_processes + (1 if cgroup_counts_processes else 0)
     return [
         (resource.RLIMIT_AS, base_size + policy.memory_bytes, base_size + policy.memory_bytes),
         (resource.RLIMIT_CPU, policy.cpu_seconds, policy.cpu_seconds + 5),
         (resource.RLIMIT_FSIZE, policy.max_file_bytes, policy.max_file_bytes),
         (resource.RLIMIT_NOFILE, policy.max_open_files, policy.max_open_files),
         (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_NPROC, other_tasks + policy.max_processes, other_tasks + policy.max_processes),
+        (resource.RLIMIT_NPROC, nproc, nproc),
     ]
 
 

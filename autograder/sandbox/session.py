@@ -42,8 +42,9 @@ GENERATOR_METHODS = {
 MIRRORED_WARNINGS = {"RuntimeWarning", "UserWarning", "DeprecationWarning", "FutureWarning",
                      "ComplexWarning", "SyntaxWarning"}
 MAX_OUTPUT = 64 * 1024
-# What the sandbox may send this side during one test (and one cell) in all: each message is
-# capped by the channel, but a test may keep every result it gets.
+# What the sandbox may send this side during one test (and one cell) in all, headers and
+# blobs: each message is capped by the channel, but a test may keep every result it gets.
+# Read at each message (a test may lower it).
 MAX_RECEIVED_BYTES = 2 * 2**30
 
 
@@ -226,10 +227,12 @@ class Sandbox:
         try:
             self.channel.send({**header, "id": request_id}, blobs, deadline)
             while True:
+                before = self.channel.received_bytes
                 reply, reply_blobs = self.channel.receive(deadline)
-                self._received += sum(len(blob) for blob in reply_blobs) + len(reply_blobs)
+                self._received += self.channel.received_bytes - before
                 if self._received > MAX_RECEIVED_BYTES:
-                    raise ProtocolError(f"more than {MAX_RECEIVED_BYTES // 2**20} MB sent in one test")
+                    raise SandboxFailure(self.stop(f"was stopped: it sent more than {MAX_RECEIVED_BYTES / 2**20:.0f} MB "
+                                                   "to the grader in one test (its limit)"))
                 if reply.get("op") == "reply":
                     if reply.get("id") != request_id:
                         raise ProtocolError("out-of-order reply")

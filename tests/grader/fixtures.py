@@ -301,3 +301,64 @@ def process_names() -> set[str]:
         except OSError:
             pass
     return names
+
+
+class SandboxSampler:
+    """Watches, from outside and every ``interval`` seconds while it runs, the processes of the
+    sandbox uids whose command line holds ``marker`` (as ``sandbox_processes``): the most tasks
+    (processes and threads) seen at once, and the CPU time (utime + stime, all threads) of each
+    process whose name starts with ``watch_prefix``, over time. A zombie (its command line is
+    empty) is not seen; what happens between two samples is not seen either."""
+
+    def __init__(self, marker: bytes, watch_prefix: str | None = None, interval: float = 0.04):
+        import threading
+
+        self.marker, self.watch_prefix, self.interval = marker, watch_prefix, interval
+        self.peak_tasks = 0
+        self.watched: list[tuple[float, dict[int, float]]] = []   # (time, {pid: CPU seconds})
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import time
+
+        while not self._stop.wait(self.interval):
+            now, tasks, cpu = time.monotonic(), 0, {}
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    with open(f"{entry.path}/cmdline", "rb") as handle:
+                        if self.marker not in handle.read():
+                            continue
+                    status = Path(entry.path, "status").read_text()
+                    stat = Path(entry.path, "stat").read_text()
+                except OSError:
+                    continue
+                uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+                if uid not in SANDBOX_UIDS:
+                    continue
+                tasks += int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))
+                name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat.rsplit(")", 1)[1].split()
+                if self.watch_prefix and name.startswith(self.watch_prefix):
+                    cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / self._ticks
+            self.peak_tasks = max(self.peak_tasks, tasks)
+            if cpu:
+                self.watched.append((now, cpu))
+
+    def stop(self) -> "SandboxSampler":
+        self._stop.set()
+        self._thread.join()
+        return self
+
+    def cores_used_while_all_ran(self, count: int) -> tuple[float, float]:
+        """(CPU seconds per second, seconds observed) of the ``count`` watched processes,
+        between the first and the last sample that saw all ``count`` of them running."""
+        full = [(t, cpu) for t, cpu in self.watched if len(cpu) >= count]
+        if len(full) < 2:
+            return 0.0, 0.0
+        (t0, first), (t1, last) = full[0], full[-1]
+        used = sum(last[pid] - first[pid] for pid in first if pid in last)
+        return used / (t1 - t0), t1 - t0

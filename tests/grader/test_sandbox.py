@@ -197,3 +197,87 @@ def test_weak_mode_still_grades(tmp_path):
         assert np.array_equal(box.call("double_in_place", (np.ones(2),), {}, deadline()), [6, 6])
     finally:
         box.stop()
+
+
+# ---------------------------------------------------------------------- limits of the whole
+
+BUSY = '''
+import os, signal, time
+
+def spin_children(count, seconds_each, reap):
+    """``count`` children at a time, each using ``seconds_each`` of CPU time, until stopped;
+    waited for, or (``reap=False``) reaped by the kernel, their parent ignoring SIGCHLD."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL if reap else signal.SIG_IGN)
+    while True:
+        children = []
+        for _ in range(count):
+            pid = os.fork()
+            if pid == 0:
+                while time.process_time() < seconds_each:
+                    pass
+                os._exit(0)
+            children.append(pid)
+        if reap:
+            for pid in children:
+                os.waitpid(pid, 0)
+        else:
+            time.sleep(seconds_each)
+'''
+CPU_LIMIT = 3
+
+
+@pytest.mark.skipif(not MODE.strong, reason=f"namespaces unavailable here: {MODE.reason}")
+@pytest.mark.parametrize("cgroups", [True, False], ids=["cgroups", "fallback"])
+@pytest.mark.parametrize("count, seconds_each, reap", [(4, 1.5, True), (2, 0.3, False)],
+                         ids=["4-children-waited", "short-children-auto-reaped"])
+def test_cpu_time_is_limited_for_the_processes_of_a_sandbox_together(tmp_path, cgroups, count,
+                                                                      seconds_each, reap):
+    """Children that each stay far under RLIMIT_CPU (``cpu_seconds`` per process) but use more
+    than ``cpu_seconds`` together are stopped with a CPU-time reason: by the cgroup's CPU
+    accounting, or without cgroups by the watchdog's sum over the namespace's processes
+    (which counts children that were reaped without a wait too)."""
+    box = Sandbox(Policy(readonly_paths=default_readonly_paths(), memory_bytes=2**30, cpu_seconds=CPU_LIMIT,
+                         cgroups=cgroups), MODE, str(tmp_path), make_shell)
+    box.start()
+    try:
+        assert box.exec_cell(BUSY, deadline())["ok"]
+        started = time.monotonic()
+        with pytest.raises(SandboxFailure, match=r"its processes together used up its CPU-time limit"):
+            box.call("spin_children", (count, seconds_each, reap), {}, deadline(30))
+        print(f"\nstopped after {time.monotonic() - started:.1f} s (limit {CPU_LIMIT} s of CPU)")
+    finally:
+        box.stop()
+
+
+@pytest.mark.skipif(not MODE.strong, reason=f"namespaces unavailable here: {MODE.reason}")
+def test_a_sandbox_removes_the_empty_groups_its_uid_left_behind(tmp_path):
+    """A grading run killed before its monitors could remove their cgroups leaves empty groups;
+    the next sandbox of the same uid removes them, and no group of a live monitor or of
+    another uid."""
+    from autograder.sandbox import cgroups
+
+    controllers = cgroups.detect()
+    if controllers.version == "none":
+        pytest.skip(f"no cgroups here ({controllers.reason})")
+    uid, dead = 61060, os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    names = {"stale": cgroups.group_id(uid, dead), "live": cgroups.group_id(uid, os.getpid()),
+             "other uid": cgroups.group_id(uid + 1, dead)}
+    paths = {key: [os.path.join(parent, name) for parent in controllers.dirs.values()]
+             for key, name in names.items()}
+    for path in sum(paths.values(), []):
+        os.makedirs(path)
+    try:
+        box = Sandbox(Policy(readonly_paths=default_readonly_paths(), memory_bytes=2**30, uid=uid),
+                      MODE, str(tmp_path), make_shell)
+        box.start()
+        assert box.exec_cell("x = 1", deadline())["ok"]
+        box.stop()
+        assert not any(os.path.exists(path) for path in paths["stale"]), paths["stale"]
+        assert all(os.path.isdir(path) for path in paths["live"] + paths["other uid"])
+    finally:
+        for path in sum(paths.values(), []):
+            if os.path.isdir(path):
+                os.rmdir(path)

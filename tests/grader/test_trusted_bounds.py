@@ -12,7 +12,10 @@ has the student's code attack the trusted end of the channel, which is this proc
 - a test function (``init(fan_in, fan_out, rng)`` style) called with a shape of 10^10
   numbers: refused before it runs;
 - a sandbox that asks for a 256 MiB callback result and then stops reading: the send gives
-  up at the test's deadline and the sandbox is stopped with a time-limit reason.
+  up at the test's deadline and the sandbox is stopped with a time-limit reason;
+- a sandbox that sends more than ``MAX_RECEIVED_BYTES`` in one test (lowered here), as arrays
+  or as JSON headers, to a test function that keeps all it gets: stopped with a reason once
+  over, this process holding at most the cap's worth.
 
 The batch-level view (scores, reasons, honest neighbours, surviving processes, untouched
 files) of the same attacks is in ``test_containment.py`` (``c3_*``).
@@ -161,3 +164,32 @@ def test_a_sandbox_that_stops_reading_cannot_hold_the_trusted_side_past_the_dead
     with pytest.raises(SandboxFailure, match="time limit"):
         sandbox.call("never_reads", (big,), {}, time.monotonic() + 5)
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("carrier, cap_mib, messages", [("arrays", 128, 48), ("headers", 32, 96)])
+def test_a_sandbox_that_sends_more_than_the_cap_in_one_test_is_stopped(sandbox, monkeypatch, carrier,
+                                                                       cap_mib, messages):
+    """48 arrays of 16 MiB (768 MiB), or 96 strings of 1 MiB in JSON headers (no blob), each
+    to a test function that keeps what it gets; the cap is lowered to 128 or 32 MiB."""
+    import os
+
+    from autograder.sandbox import session
+    from autograder.sandbox.watchdog import resident_bytes
+
+    monkeypatch.setattr(session, "MAX_RECEIVED_BYTES", cap_mib * 2**20)
+    define(sandbox, f"""
+    import numpy as np
+    def flood(keep):
+        for _ in range({messages}):
+            keep(np.ones(2 * 2**20) if {carrier!r} == "arrays" else "x" * 2**20)
+        return "all sent"
+    """)
+    kept = []
+    before = resident_bytes(os.getpid())
+    with pytest.raises(session.SandboxFailure, match=f"sent more than {cap_mib} MB to the grader in one test"):
+        sandbox.call("flood", (kept.append,), {}, time.monotonic() + 60)
+    grown = resident_bytes(os.getpid()) - before
+    assert 0 < len(kept) < messages
+    assert grown < (cap_mib + 128) * 2**20, f"this process holds {grown / 2**20:.0f} MiB more"
+    print(f"\n{carrier}: stopped after {len(kept)} of {messages} messages, "
+          f"this process grew by {grown / 2**20:.0f} MiB (cap {cap_mib} MiB)")
