@@ -24,6 +24,7 @@ and proves nothing more (README, "What a submission can and cannot do").
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from collections import Counter
@@ -58,6 +59,7 @@ ENGINE = "the autograd engine (Variable._execution_engine.run_backward)"
 # Other autodiff libraries: their import is recorded (none of them is installed here).
 WATCHED_IMPORTS = ("jax", "jaxlib", "autograd", "functorch", "tensorflow")
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
+IPYTHON_NAMES = re.compile(r"_+|_i+|_i?\d+|In|Out|_oh|_dh|_ih")   # the shell's history, not the cell's data
 
 
 class Record:
@@ -209,7 +211,7 @@ class Taint:
         """After a cell in which autodiff ran: taint what it bound (``before``: id of each
         name's value before the cell)."""
         for name, value in list(namespace.items()):
-            if before.get(name) != id(value) and not name.startswith("_i") and name not in ("_", "__", "___"):
+            if before.get(name) != id(value) and not IPYTHON_NAMES.fullmatch(name):
                 self._add(value, {**origin, "name": name}, depth=0)
 
     def _add(self, value, origin: dict, depth: int) -> None:

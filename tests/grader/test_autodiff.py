@@ -121,7 +121,7 @@ def d_restores_originals():
         def tanh_grad(x):
             variable = torch.autograd.graph.Variable
             engine = vars(variable)["_execution_engine"]
-            variable._execution_engine = vars(engine).get("_engine", engine)
+            variable._execution_engine = getattr(engine, "_engine", engine)
             torch.autograd.grad = _behind(torch.autograd.grad)
             xt = torch.from_numpy(np.array(x)).requires_grad_()
             (g,) = torch.autograd.grad(torch.tanh(xt).sum(), xt)
