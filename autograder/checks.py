@@ -25,7 +25,7 @@ from .snapshot import snapshot as _snapshot
 
 __all__ = [
     "CheckFailure", "as_array", "call", "check_close", "check_dtype", "check_gradient",
-    "check_gradients", "check_scalar", "check_shape", "default_rtol", "fail", "trials",
+    "check_gradients", "check_scalar", "check_shape", "default_rtol", "demanded_precision", "fail", "trials",
 ]
 
 
@@ -144,22 +144,50 @@ def check_dtype(got, dtype, *, name: str, output: str = "the result") -> None:
              "(e.g. np.zeros_like(x) or np.zeros(shape, dtype=x.dtype), not np.zeros(shape)).")
 
 
+def demanded_precision(dtype=None) -> np.dtype:
+    """The precision a check demands: ``dtype``, the dtype of the inputs the test passed
+    (float32 where the test sent float32), or float64 when the test does not say.
+
+    Neither the returned value's dtype nor the reference's enters: a float16 answer to a
+    float64 test is judged at float64's tolerance, and a reference that is itself a student's
+    output (an invariant: the same loss for a duplicated batch) cannot widen it either.
+    """
+    if dtype is None:
+        return np.dtype(np.float64)
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"a check's precision is a float dtype, got {dtype}")
+    return dtype
+
+
+def _precision_note(got: np.ndarray, precision: np.dtype) -> str | None:
+    """Why a result in a lower precision than the test's inputs misses the tolerance."""
+    if got.dtype.kind != "f" or np.finfo(got.dtype).eps <= np.finfo(precision).eps:
+        return None
+    return (f"the result is {got.dtype} but the test's inputs are {precision}: it is judged at "
+            f"{precision}'s tolerance, and {got.dtype} keeps only about "
+            f"{int(np.finfo(got.dtype).precision)} digits. Compute and return in the input's dtype")
+
+
 def check_close(got, expected, *, name: str, output: str = "the result", rtol: float | None = None,
                 atol: float = 0.0, batch_size: int | None = None, hint: str | None = None,
-                product: bool = False) -> None:
+                product: bool = False, dtype=None) -> None:
     """``got`` matches ``expected`` in shape and to ``relative_error <= rtol`` (plus ``atol``).
 
-    rtol defaults to ``default_rtol`` of the less precise of the two dtypes. A failure gives
-    the caller's ``hint`` first (it knows what this output is about), then a generic one from
-    ``hints.value_hint`` where its precondition holds (``product``: the output comes from a
-    matrix product, so a transpose is a possible mistake).
+    ``dtype``: the precision the test demands, the dtype of the inputs it passed (None:
+    float64); rtol defaults to its ``default_rtol``. The dtype ``got`` comes back in never
+    sets the tolerance (see ``demanded_precision``). A failure gives the caller's ``hint`` first
+    (it knows what this output is about), then a generic one from ``hints.value_hint`` where
+    its precondition holds (``product``: the output comes from a matrix product, so a
+    transpose is a possible mistake); before both, a note when ``got`` is in a lower precision
+    than the test's (the likeliest cause then).
     """
     got = as_array(got, name, output)
     expected = np.asarray(expected)
+    precision = demanded_precision(dtype)
     check_shape(got, expected.shape, name=name, output=output, batch_size=batch_size, product=product)
     if rtol is None:
-        rtol = max(default_rtol(got.dtype if got.dtype.kind == "f" else np.float64),
-                   default_rtol(expected.dtype if expected.dtype.kind == "f" else np.float64))
+        rtol = default_rtol(precision)
     bad = ~np.isfinite(got) & np.isfinite(expected)
     if np.any(bad):
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -180,21 +208,23 @@ def check_close(got, expected, *, name: str, output: str = "the result", rtol: f
         f"  worst element at index {_index(index)}: expected {expected64[index]:.6g}, got {got64[index]:.6g}",
         f"  relative error {error:.2e} (tolerance {rtol:.0e})",
     ]
-    for text in (hint, known):
+    for text in (_precision_note(got, precision), hint, known):
         if text:
             lines.append(f"  hint: {text}")
     fail("\n".join(lines))
 
 
 def check_scalar(got, expected: float, *, name: str, output: str = "the loss",
-                 rtol: float | None = None, atol: float = 0.0, hint: str | None = None) -> None:
-    """``got`` is a single number (Python or NumPy scalar, or 0-d array) close to ``expected``."""
+                 rtol: float | None = None, atol: float = 0.0, hint: str | None = None,
+                 dtype=None) -> None:
+    """``got`` is a single number (Python or NumPy scalar, or 0-d array) close to ``expected``
+    (``dtype``: the precision the test demands, as in ``check_close``)."""
     array = as_array(got, name, output)
     if array.shape != ():
         fail(f"{name}: {output} should be a single number, got an array of shape {array.shape}."
              "\n  hint: the loss is the mean over the batch; np.mean(...) returns one number")
     check_close(array, np.asarray(expected, dtype=np.float64), name=name, output=output,
-                rtol=rtol, atol=atol, hint=hint)
+                rtol=rtol, atol=atol, hint=hint, dtype=dtype)
 
 
 def check_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, analytic, *, name: str,

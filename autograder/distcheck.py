@@ -246,7 +246,7 @@ def check_init_mlp(init_mlp: Callable, layer_sizes, seed: int, dtype=None) -> di
         if previous is not None and previous.shape == W.shape and np.array_equal(previous, W):
             hint = (f"W{layer} is the same matrix as W{layer - 1}: every layer needs its own "
                     "call to init (with the same rng, which advances with each call)")
-        check_close(W, expected_W.astype(dtype), name="init_mlp", output=f"W{layer}", hint=hint)
+        check_close(W, expected_W.astype(dtype), name="init_mlp", output=f"W{layer}", hint=hint, dtype=dtype)
         b = as_array(params[f"b{layer}"], "init_mlp", f"b{layer}")
         b = check_weights(b, (fan_out,), name="init_mlp", dtype=b.dtype, output=f"b{layer}")
         if np.any(b != 0):

@@ -131,7 +131,7 @@ def check_grads(grads: Mapping, expected: Mapping, *, name: str, batch_size: int
     for key in expected:   # the values first: a wrong value has more to say than its dtype
         ck.check_close(grads[key], expected[key], name=name,
                        output=f"the gradient d{key}" + (f" ({np.dtype(dtype)})" if dtype else ""),
-                       atol=atol, batch_size=batch_size, hint=hint,
+                       atol=atol, batch_size=batch_size, hint=hint, dtype=dtype,
                        product=str(key).startswith("W"))   # dW comes from a matrix product
         if dtype is not None:
             ck.check_dtype(grads[key], dtype, name=name, output=f"the gradient d{key}")
@@ -176,24 +176,29 @@ def checkpoint_entry(result, key: str, name: str):
 
 
 def check_loss_invariants(mlp_loss, params: Mapping, X, y, activation: str, weight_decay: float) -> None:
-    """A duplicated batch leaves the mean loss and its gradients unchanged, and float32 in
-    gives float32 out, close to the float64 result."""
-    where = f" (the batch duplicated, activation={activation!r}, weight_decay={weight_decay})"
-    loss, grads = call_mlp_loss(mlp_loss, params, X, y, activation, weight_decay)
-    loss2, grads2 = call_mlp_loss(mlp_loss, params, np.concatenate([X, X]), np.concatenate([y, y]),
-                                  activation, weight_decay, where)
-    ck.check_scalar(loss2, loss, name="mlp_loss" + where, output="the loss",
-                    hint="the loss is a mean over the batch; the weight decay term does not depend on N")
-    check_grads(grads2, grads, name="mlp_loss" + where, batch_size=2 * len(y))
+    """float32 in gives float32 out, and a duplicated batch leaves the mean loss and its
+    gradients unchanged; every result against PyTorch's for the same case (never against the
+    student's own float64 answer, which a mistake at these settings would share)."""
     # float32: the loss to 1e-4 relative, each gradient to within 1e-4 of the largest gradient
     # in the network (float32 keeps ~7 digits of the values flowing through it; a small
-    # gradient made of cancelling terms can lose relative precision)
+    # gradient made of cancelling terms can lose relative precision). The reference is
+    # PyTorch's for the float32-rounded inputs.
+    where = f" (float32, activation={activation!r}, weight_decay={weight_decay})"
     params32 = {key: value.astype(np.float32) for key, value in params.items()}
-    loss32, grads32 = call_mlp_loss(mlp_loss, params32, X.astype(np.float32), y, activation,
-                                    weight_decay, " (float32)")
-    ck.check_scalar(loss32, loss, name="mlp_loss", output="the loss (float32)", rtol=1e-4)
-    scale = max(float(np.max(np.abs(value))) for value in grads.values())
-    check_grads(grads32, grads, name="mlp_loss", atol=1e-4 * scale, dtype=np.float32)
+    X32 = X.astype(np.float32)
+    ref_loss32, ref_grads32 = torch_loss_and_grads(params32, X32, y, activation, weight_decay)
+    loss32, grads32 = call_mlp_loss(mlp_loss, params32, X32, y, activation, weight_decay, where)
+    ck.check_scalar(loss32, ref_loss32, name="mlp_loss" + where, output="the loss (float32)", rtol=1e-4,
+                    dtype=np.float32)
+    scale = max(float(np.max(np.abs(value))) for value in ref_grads32.values())
+    check_grads(grads32, ref_grads32, name="mlp_loss" + where, atol=1e-4 * scale, dtype=np.float32)
+    where = f" (the batch duplicated, activation={activation!r}, weight_decay={weight_decay})"
+    ref_loss, ref_grads = torch_loss_and_grads(params, X, y, activation, weight_decay)
+    loss2, grads2 = call_mlp_loss(mlp_loss, params, np.concatenate([X, X]), np.concatenate([y, y]),
+                                  activation, weight_decay, where)
+    ck.check_scalar(loss2, ref_loss, name="mlp_loss" + where, output="the loss",
+                    hint="the loss is a mean over the batch; the weight decay term does not depend on N")
+    check_grads(grads2, ref_grads, name="mlp_loss" + where, batch_size=2 * len(y))
 
 
 # ---------------------------------------------------------------- naming the mistake
@@ -230,9 +235,11 @@ def _plain_array(value) -> np.ndarray | None:
         return None
 
 
-def _rtol_for(got) -> float:
-    dtype = getattr(got, "dtype", np.dtype(np.float64))
-    return 1e-6 if dtype == np.float64 else 1e-4
+def _rtol_for(test_input) -> float:
+    """How closely an answer must equal a mistake's to be named: by the precision of the
+    test's input (never the answer's own dtype, see ``checks.demanded_precision``)."""
+    dtype = test_input if isinstance(test_input, np.dtype) else np.asarray(test_input).dtype
+    return 1e-4 if dtype == np.float32 else 1e-6
 
 
 def _torch_activation(kind: str):
@@ -301,7 +308,7 @@ def activation_mistakes(kind: str, x, dout) -> list[tuple[np.ndarray, str]]:
 def activation_hint(kind: str, x, dout, dx, default: str | None = None) -> str | None:
     """The sentence naming the mistake that ``dx`` (from ``kind``'s backward pass at ``x``
     with ``dout``) is consistent with, else ``default``."""
-    return matching_mistake(dx, activation_mistakes(kind, x, dout), _rtol_for(dx)) or default
+    return matching_mistake(dx, activation_mistakes(kind, x, dout), _rtol_for(x)) or default
 
 
 def check_activation_out(out, x, expected, *, kind: str, name: str, output: str = "out",
@@ -309,6 +316,7 @@ def check_activation_out(out, x, expected, *, kind: str, name: str, output: str 
     """The forward output ``out`` against ``expected``, naming a reduction (a shape lost to
     np.max) or a leaky slope below 0."""
     array = ck.as_array(out, name, output)
+    precision = np.asarray(x).dtype   # the test's input: the precision demanded of out
     x = np.asarray(x, dtype=np.float64)
     if array.shape != x.shape:
         for axis in range(x.ndim):
@@ -321,14 +329,15 @@ def check_activation_out(out, x, expected, *, kind: str, name: str, output: str 
         negative = x < 0
         slopes = np.asarray(array, dtype=np.float64)[negative] / x[negative]
         leaky = np.where(x > 0, x, slopes[0] * x)
-        if slopes[0] != 0 and matching_mistake(array, [(leaky, "")], _rtol_for(array)) is not None:
+        if slopes[0] != 0 and matching_mistake(array, [(leaky, "")], _rtol_for(precision)) is not None:
             hint = (f"negative inputs give nonzero outputs ({slopes[0]:.3g} x: a leaky ReLU): relu "
                     "sets every negative input to 0")
     if kind == "tanh" and array.shape == x.shape:
         hint = matching_mistake(array, [(np.tanh(x / 2), "your out equals 2 sigmoid(x) - 1, which is "
                                          "tanh(x/2), not tanh(x): check the identity's argument")],
-                                _rtol_for(array)) or hint
-    ck.check_close(array, expected, name=name, output=output, hint=hint, **close)
+                                _rtol_for(precision)) or hint
+    ck.check_close(array, expected, name=name, output=output, hint=hint,
+                   **{"dtype": precision if precision.kind == "f" else None, **close})
 
 
 def call_activation_stable(fn, x, *, kind: str, name: str):
@@ -382,7 +391,7 @@ def logits_hint(logits, params: Mapping, X, activation: str, default: str | None
                   f"your logits are those of a network with {other}, but activation={activation!r} "
                   "was asked for: use the activation argument")
                  for other in _ACTIVATIONS if other != activation]
-    return matching_mistake(logits, mistakes, _rtol_for(logits)) or default
+    return matching_mistake(logits, mistakes, _rtol_for(X)) or default
 
 
 def call_mlp_forward(mlp_forward, params: Mapping, X, activation: str):
@@ -443,9 +452,9 @@ def diagnose_grads(grads: Mapping, reference: Mapping, mistakes: Mapping, *, nam
             continue
         if _plain_array(got) is None:
             return
-        if matching_mistake(got, [(reference[key], "")], _rtol_for(got)) is not None:
+        if matching_mistake(got, [(reference[key], "")], _rtol_for(reference[key])) is not None:
             continue
-        sentence = matching_mistake(got, mistakes[key], _rtol_for(got))
+        sentence = matching_mistake(got, mistakes[key], _rtol_for(reference[key]))
         if sentence:
             ck.check_close(got, reference[key], name=name, output=f"the gradient d{key}",
                            batch_size=batch_size, hint=sentence, product=key.startswith("W"))

@@ -135,7 +135,7 @@ def check_linear_backward(backward: Callable, forward: Callable, x, W, b, dout, 
     term_sums = torch_reference(*(np.abs(np.asarray(v, dtype=np.float64)) for v in (x, W, b, dout)))
     for field, got, want, terms in zip(FIELDS, grads32, reference, term_sums):
         check_close(got, want, name=name, output=f"{field} (float32 inputs)", batch_size=N,
-                    atol=1e-6 * float(np.max(terms, initial=0.0)))
+                    atol=1e-6 * float(np.max(terms, initial=0.0)), dtype=np.float32)
 
 
 # ---------------------------------------------------------------------------- the forward pass

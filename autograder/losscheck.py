@@ -97,7 +97,8 @@ def check_softmax_cross_entropy(loss_fn: Callable, logits, y, *, name: str) -> N
     check_scalar(loss32, want_loss, name=name, output="the loss (float32 logits)", rtol=1e-4,
                  atol=1e-5, hint=LOSS_HINT)
     check_close(dlogits32, want_grad, name=name, output="dlogits (float32 logits)", batch_size=N,
-                atol=1e-5, hint=dlogits_hint(logits, y, dlogits32, want_grad, rtol=1e-4))
+                atol=1e-5, hint=dlogits_hint(logits, y, dlogits32, want_grad, rtol=1e-4),
+                dtype=np.float32)
 
 
 def check_stable(loss_fn: Callable, logits, y, *, name: str) -> None:
@@ -111,7 +112,7 @@ def check_stable(loss_fn: Callable, logits, y, *, name: str) -> None:
                      rtol=1e-7 if dtype == np.float64 else 1e-4, hint=STABLE_HINT)
         check_dtype_kept({"dlogits": dlogits}, dtype, name=name)
         check_close(dlogits, want_grad, name=name, output=f"dlogits {what}", batch_size=len(logits),
-                    hint=STABLE_HINT)
+                    hint=STABLE_HINT, dtype=dtype)
 
 
 # ------------------------------------------------------------------- what a wrong result fits

@@ -31,12 +31,14 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .checks import CheckFailure, as_array, call, check_close, check_dtype, check_shape, default_rtol, fail
+from .checks import (CheckFailure, as_array, call, check_close, check_dtype, check_scalar, check_shape,
+                     default_rtol, fail)
 
 __all__ = [
     "backward_hint", "batchnorm_forward_hint", "batchnorm_hints", "check_answer_shapes",
-    "check_batchnorm_backward", "check_drop_fraction", "check_dropout_output", "check_grad_shapes",
-    "check_mask_from_rng", "check_network", "check_norm_gradients", "check_normalized",
+    "check_batchnorm_backward", "check_drop_fraction", "check_dropout_output",
+    "check_evaluation_ignores_dropout", "check_grad_shapes", "check_mask_from_rng", "check_network",
+    "check_network_float32", "check_norm_gradients", "check_normalized",
     "check_param_grad", "check_parameter_gradients", "check_state", "check_steps",
     "check_sums_to_zero", "dropout_backward_hint", "expect_error", "layernorm_hints",
     "layernorm_forward_hint", "network_dropout_hint", "random_features", "random_network",
@@ -661,7 +663,8 @@ def check_steps(got, expected: Mapping, *, name: str, steps: Mapping[str, str],
 def check_dropout_output(out, x, p: float, *, name: str) -> None:
     """Inverted dropout in training: every entry is 0 or x / (1 - p) (x has no zeros)."""
     out = as_array(out, name, "out")
-    tolerance = 1e-6 if out.dtype == np.float32 else 1e-12   # rounding of x / (1 - p)
+    # rounding of x / (1 - p) in the input's dtype (never the output's: see checks.demanded_precision)
+    tolerance = 1e-6 if np.asarray(x).dtype == np.float32 else 1e-12
     out, x = out.astype(np.float64), np.asarray(x, dtype=np.float64)
     check_shape(out, x.shape, name=name, output="out")
     kept = out != 0
@@ -898,7 +901,8 @@ def check_batchnorm_backward(forward: Callable, backward: Callable, rng: np.rand
     for output, got in zip(("dx", "dgamma", "dbeta"), unpack(call(backward, d32, cache32, name=name), 3,
                                                             name=name, names="(dx, dgamma, dbeta)")):
         check_dtype(got, np.float32, name=name, output=output)
-        check_close(got, ref[output], name=name, output=f"{output} (float32){where}", atol=1e-4 * size * N)
+        check_close(got, ref[output], name=name, output=f"{output} (float32){where}", atol=1e-4 * size * N,
+                    dtype=np.float32)
 
 
 def check_network(got, ref, params: Mapping, *, name: str, where: str = "", batch_size=None,
@@ -973,3 +977,44 @@ def network_dropout_hint(dropout_forward: Callable, grads: Mapping, params: Mapp
                 and any(np.max(np.abs(right[key] - wrong[key])) > 1e-6 * scale for key in params)):
             return text
     return None
+
+
+def check_evaluation_ignores_dropout(fn: Callable, params: Mapping, X, y, *, activation: str,
+                                     weight_decay: float, norm, state, seed: int, name: str) -> None:
+    """At evaluation (train=False) dropout 0.4 is the identity, with a generator or with
+    rng=None: each loss against PyTorch's network without dropout (never against another of
+    the student's answers, which the same mistake could share)."""
+    args = (params, X, y, activation, weight_decay, norm)
+    ref_loss = torch_network(params, X, y, activation=activation, weight_decay=weight_decay, norm=norm,
+                             state=state, train=False)[0]
+    for rng, what in ((np.random.default_rng(seed), ""), (None, ", rng=None")):
+        extra = () if rng is None else (rng,)
+        loss = call(fn, *args, 0.4, state, False, *extra, name=name)[0]
+        check_scalar(loss, ref_loss, name=name, output=f"the evaluation loss with dropout 0.4{what}",
+                     hint="at evaluation (train=False) dropout is the identity"
+                          + (" and needs no generator" if rng is None else ""))
+
+
+def check_network_float32(fn: Callable, params: Mapping, X, y, *, activation: str, weight_decay: float,
+                          norm, seed: int, name: str) -> None:
+    """float32 in, float32 out: with dropout 0.4 in training every gradient is float32; without
+    dropout the loss (to 1e-4) and every gradient (to 1e-4 of the largest) match PyTorch's for
+    the float32-rounded inputs."""
+    params32 = {key: np.asarray(value).astype(np.float32) for key, value in params.items()}
+    X32 = np.asarray(X).astype(np.float32)
+    args = (params32, X32, y, activation, weight_decay, norm)
+    _, grads32, _ = unpack(call(fn, *args, 0.4, None, True, np.random.default_rng(seed), name=name), 3,
+                           name=name, names="(loss, grads, new_state)")
+    for key in params:
+        check_dtype(grads32[key], np.float32, name=name, output=f"the gradient d{key}")
+    where = f" (float32, norm={norm!r}, weight_decay={weight_decay}, no dropout)"
+    loss, grads, _ = unpack(call(fn, *args, 0.0, None, True, name=name), 3, name=name,
+                            names="(loss, grads, new_state)")
+    ref_loss, ref_grads, _ = torch_network(params32, X32, y, activation=activation,
+                                           weight_decay=weight_decay, norm=norm, train=True)
+    check_scalar(loss, ref_loss, name=name + where, output="the loss", rtol=1e-4, dtype=np.float32)
+    scale = max(float(np.max(np.abs(value))) for value in ref_grads.values())
+    for key in params:
+        check_dtype(grads[key], np.float32, name=name + where, output=f"the gradient d{key}")
+        check_close(grads[key], ref_grads[key], name=name + where, output=f"the gradient d{key}",
+                    atol=1e-4 * scale, dtype=np.float32)

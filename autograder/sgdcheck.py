@@ -64,9 +64,9 @@ def check_epoch(got, want, dtype, what: str, *, name: str,
     explain = explain or (lambda: None)
     check_dtype_kept({"the new W": W, "the new b": b}, dtype, name=name)
     check_close_explained(W, want[0], name=name, output=f"the new W {what}", hint=ORDER_HINT,
-                          explain=explain)
+                          explain=explain, dtype=dtype)
     check_close_explained(b, want[1], name=name, output=f"the new b {what}", hint=ORDER_HINT,
-                          explain=explain)
+                          explain=explain, dtype=dtype)
     check_scalar_explained(mean_loss, want[2], name=name, output=f"mean_loss {what}",
                            rtol=1e-7 if dtype == np.float64 else 1e-4,
                            atol=0.0 if dtype == np.float64 else 1e-5, hint=LOSS_HINT,

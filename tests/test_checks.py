@@ -53,19 +53,50 @@ def test_check_close_worst_index_of_a_vector_is_a_one_tuple():
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-7), (np.float32, 1e-4), (np.float16, 1e-2)])
-def test_default_tolerance_follows_the_less_precise_dtype(dtype, rtol):
+def test_default_tolerance_follows_the_dtype_the_test_names(dtype, rtol):
     assert ck.default_rtol(dtype) == rtol
     expected = np.array([1.0, 2.0, 4.0])
-    ck.check_close((expected * (1 + rtol / 4)).astype(dtype), expected, name="f")
+    ck.check_close((expected * (1 + rtol / 4)).astype(dtype), expected, name="f", dtype=dtype)
     if dtype is not np.float16:  # float16 cannot even hold 1 + 4e-2 distinctly enough to matter
-        message = failure(ck.check_close, (expected * (1 + 4 * rtol)).astype(dtype), expected, name="f")
+        message = failure(ck.check_close, (expected * (1 + 4 * rtol)).astype(dtype), expected, name="f",
+                          dtype=dtype)
         assert f"(tolerance {rtol:.0e})" in message
 
 
-def test_float32_result_is_held_to_float32_precision_only():
+def test_float32_result_is_held_to_float32_precision_where_the_test_says_float32():
     expected = np.array([0.1, 0.2, 0.3])
-    ck.check_close(expected.astype(np.float32), expected, name="f")  # rounding ~6e-8 relative
-    failure(ck.check_close, expected.astype(np.float32) * 1.001, expected, name="f")
+    ck.check_close(expected.astype(np.float32), expected, name="f", dtype=np.float32)  # rounding ~6e-8
+    failure(ck.check_close, expected.astype(np.float32) * 1.001, expected, name="f", dtype=np.float32)
+    ck.check_scalar(np.float32(0.1), 0.1, name="f", dtype=np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_a_lower_precision_result_never_widens_the_tolerance(dtype):
+    """Issue 11, class 6: an answer 0.4 % off, returned as float16 (or float32) for a float64
+    test, is judged at float64's tolerance, and the message says why."""
+    expected = np.array([0.25, 1.5, -3.0])
+    for got in ((expected * 1.004).astype(dtype), expected.astype(dtype) + dtype(1e-3)):
+        message = failure(ck.check_close, got, expected, name="f")
+        assert "(tolerance 1e-07)" in message
+        assert f"the result is {np.dtype(dtype)} but the test's inputs are float64" in message
+    message = failure(ck.check_scalar, dtype(1.004 * 0.7), 0.7, name="f", output="the loss")
+    assert "(tolerance 1e-07)" in message and f"is {np.dtype(dtype)} but" in message
+    # nor can a reference the student produced (an invariant between two of its answers)
+    # (0.25, 1.5 and -3 are exact in float16: the reference differs from expected by nothing)
+    failure(ck.check_close, expected * (1 + 0.4 * ck.default_rtol(dtype)), expected.astype(dtype), name="f")
+
+
+def test_a_float32_answer_to_a_float32_test_has_no_precision_note():
+    expected = np.array([1.0, 2.0])
+    message = failure(ck.check_close, (2 * expected).astype(np.float32), expected, name="f", dtype=np.float32)
+    assert "the test's inputs" not in message and "(tolerance 1e-04)" in message
+
+
+def test_the_precision_a_test_demands_is_a_float_dtype():
+    assert ck.demanded_precision(None) == np.float64
+    assert ck.demanded_precision(np.float32) == np.float32
+    with pytest.raises(TypeError, match="float dtype"):
+        ck.check_close(np.ones(2), np.ones(2), name="f", dtype=np.int64)
 
 
 def test_explicit_rtol_overrides_the_default():

@@ -564,6 +564,12 @@ def cross_entropy_log_of_mean(p, y):
     return float(-np.log(np.mean(p[np.arange(p.shape[0]), y])))
 
 
+@bug("cross_entropy", "returns the loss as np.float16 (to save memory): about 3 digits",
+     diagnosis="is float16 but the test's inputs are float64")
+def cross_entropy_float16(p, y):
+    return np.float16(-np.mean(np.log(p[np.arange(p.shape[0]), y])))
+
+
 @alternative("cross_entropy", "np.take_along_axis and a NumPy scalar result")
 def cross_entropy_take(p, y):
     picked = np.take_along_axis(p, y[:, None], axis=1)

@@ -520,6 +520,13 @@ def softmax_cross_entropy_loss_array(logits, y):
     return loss, dlogits / N
 
 
+@bug("softmax_cross_entropy", "returns the loss as np.float16 (to save memory): about 3 digits",
+     diagnosis="is float16 but the test's inputs are float64")
+def softmax_cross_entropy_loss_float16(logits, y):
+    loss, dlogits = _loss(logits, y)
+    return np.float16(loss), dlogits
+
+
 @alternative("softmax_cross_entropy", "log-sum-exp written out, a one-hot matrix, NumPy scalar loss")
 def softmax_cross_entropy_logsumexp(logits, y):
     N, C = logits.shape

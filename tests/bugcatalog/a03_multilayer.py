@@ -585,6 +585,19 @@ def mlp_loss_decay_per_example(params, X, y, activation="relu", weight_decay=0.0
     return loss, grads
 
 
+@bug("mlp_loss", "returns the loss as np.float16 (to save memory): about 3 digits",
+     diagnosis="is float16 but the test's inputs are float64")
+def mlp_loss_float16(params, X, y, activation="relu", weight_decay=0.0):
+    logits, caches = _mlp_forward(params, X, activation)
+    loss, dlogits = _cross_entropy(logits, y)
+    grads = _mlp_backward(dlogits, caches)
+    for name, value in params.items():
+        if name.startswith("W"):
+            loss += 0.5 * weight_decay * float(np.sum(value * value))
+            grads[name] = grads[name] + weight_decay * value
+    return np.float16(loss), grads
+
+
 @alternative("mlp_loss", "the penalty as one sum over the weights, gradients by a dict comprehension")
 def mlp_loss_comprehension(params, X, y, activation="relu", weight_decay=0.0):
     logits, caches = _mlp_forward(params, X, activation)

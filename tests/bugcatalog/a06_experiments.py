@@ -174,6 +174,15 @@ def precision_recall_swapped(y_true, y_pred, num_classes):
     return precision, recall
 
 
+@bug("precision_recall", "divides the counts in float16 (to save memory): about 3 digits",
+     diagnosis="is float16 but the test's inputs are float64")
+def precision_recall_float16(y_true, y_pred, num_classes):
+    tp, predicted, actual = (c.astype(np.float16) for c in _counts(y_true, y_pred, num_classes))
+    precision = np.divide(tp, predicted, out=np.zeros(num_classes, np.float16), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros(num_classes, np.float16), where=actual > 0)
+    return precision, recall
+
+
 @bug("precision_recall", "plain division: nan (and a warning) for classes never predicted / absent", diagnosis='0 / 0')
 def precision_recall_nan(y_true, y_pred, num_classes):
     tp, predicted, actual = _counts(y_true, y_pred, num_classes)
