@@ -21,7 +21,6 @@ import os
 import sys
 import traceback
 import warnings
-from collections import Counter
 
 import numpy as np
 
@@ -81,11 +80,15 @@ class Agent:
     # ------------------------------------------------------------------ cells
     def exec_cell(self, source: str) -> dict:
         cell, self.cells_run = self.cells_run, self.cells_run + 1
-        counts, bound = Counter(autodiff.RECORD.counts), autodiff.namespace_ids(self.shell.user_ns)
-        result = self.shell.run_cell(source, store_history=False, silent=False)
+        bound, window = autodiff.namespace_ids(self.shell.user_ns), autodiff.RECORD.window()
+        try:
+            result = self.shell.run_cell(source, store_history=False, silent=False)
+        finally:
+            uses = autodiff.RECORD.close(window)
+            self.taint.cells_changed()
         sys.stdout.flush()
         sys.stderr.flush()
-        record = self._autodiff_record(autodiff.RECORD.since(counts))
+        record = self._autodiff_record(uses)
         if record:   # what the cell bound was made with autodiff, or without its recorders
             self.taint.cell_ran(bound, self.shell.user_ns, {"cell": cell, **record})
         error = result.error_before_exec or result.error_in_exec
@@ -105,7 +108,7 @@ class Agent:
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise TypeError("malformed call")
         before = _snapshot(args), _snapshot(kwargs)
-        counts = Counter(autodiff.RECORD.counts)
+        window = autodiff.RECORD.window()
         # warnings recorded, and NumPy's default error handling, whatever filters and
         # np.seterr the notebook's cells set (see autograder.checks.NUMPY_DEFAULT_ERRORS)
         with warnings.catch_warnings(record=True) as caught, np.errstate(**NUMPY_DEFAULT_ERRORS):
@@ -113,10 +116,10 @@ class Agent:
             try:
                 value = function(*args, **kwargs)
             except BaseException as error:
-                record = self._call_record(function, counts)
+                record = self._call_record(function, window)
                 return {"ok": False, "error": _error_info(error), "warnings": _warning_info(caught),
                         **({"autodiff": record} if record else {})}, []
-        record = self._call_record(function, counts)
+        record = self._call_record(function, window)
         encoder = SandboxEncoder(self.objects)
         encoded = encoder.encode(value)
         mutations = _mutations(before[0], args, "args", encoder) + \
@@ -125,14 +128,15 @@ class Agent:
                 **({"autodiff": record} if record else {})}, encoder.arrays
 
     # ------------------------------------------------------------------ autodiff
-    def _call_record(self, function, counts: Counter) -> dict:
+    def _call_record(self, function, window) -> dict:
         """What autodiff the call used, the data made with autodiff at a cell's top level
         that the function reaches, and whether the recorders are still in place."""
+        uses = autodiff.RECORD.close(window)
         try:
             data = self.taint.reached_by(function, self.shell.user_ns)
         except Exception:  # a student's object that breaks the walk: report nothing of it
             data = []
-        return self._autodiff_record(autodiff.RECORD.since(counts), data)
+        return self._autodiff_record(uses, data)
 
     @staticmethod
     def _autodiff_record(uses: dict, data=()) -> dict:

@@ -10,14 +10,16 @@ each entry point of PyTorch's autodiff (``ENTRIES``; the transforms of ``torch.f
 when the function they return is called) and of the autograd engine that every backward pass
 goes through (``Variable._execution_engine``; its metaclass records any assignment to it, so
 that swapping the engine and putting it back within a call is seen too), and adds an audit
-hook (which cannot be removed) that records imports of other autodiff libraries. Only the outermost entry of a nested use counts (``torch.func.grad`` calls
-``torch.autograd.grad``, which runs the engine: one use of ``torch.func.grad``).
+hook (which cannot be removed) that records imports of other autodiff libraries. Only the
+outermost entry of a nested use counts (``torch.func.grad`` calls ``torch.autograd.grad``,
+which runs the engine: one use of ``torch.func.grad``).
 
-``RECORD.counts`` counts uses by entry name; ``tampering()`` lists the recorders that are no
-longer in place (and puts them back, so that one cell or call that removes them costs only
-what it touched). ``Taint`` links data computed at a cell's top level while autodiff ran (or
-while the recorders were removed) to the functions that later read it, and finds functions
-that hold an original entry point behind its recorder. All of this lives in the student's process, so a
+``RECORD.window()`` counts uses by entry name until ``RECORD.close(window)`` (the agent opens
+one per cell and per call); ``tampering()`` lists the recorders that are no longer in place
+(and puts them back, so that a cell or call that removes them costs only what it touched).
+``Taint`` links data made at a cell's top level while autodiff ran (or while the recorders
+were removed) to the functions that later read it, and finds functions that hold an original
+entry point taken from behind its recorder. All of this lives in the student's process, so a
 determined student can forge it: it detects ordinary use and ordinary attempts to hide it,
 and proves nothing more (README, "What a submission can and cannot do").
 """
@@ -66,20 +68,26 @@ class Record:
     """What the recorders saw, for the whole life of the sandbox."""
 
     def __init__(self):
-        self.counts: Counter = Counter()
+        self.windows: list[Counter] = []       # open windows (a call nested in a call: two)
         self.depth = 0                         # > 0 while inside a recorded entry
         self.replaced: list[str] = []          # Variable's attributes assigned since the last check
-        self.installed: list[tuple] = []       # (owner, attribute, the recorder put there, name)
+        self.installed: list[tuple] = []       # (owner's __dict__, attribute, the recorder put there, name, owner)
         self.originals: dict[int, tuple] = {}  # id -> (an original entry point, its name)
 
     def use(self, name: str) -> None:
         if self.depth == 0:
-            self.counts[name] += 1
+            for window in self.windows:
+                window[name] += 1
 
-    def since(self, before: Counter) -> dict[str, int]:
-        """The uses recorded since ``before`` (a copy of ``counts``)."""
-        return {name: count - before.get(name, 0) for name, count in self.counts.items()
-                if count > before.get(name, 0)}
+    def window(self) -> Counter:
+        """Count the uses from now on (a cell's or a call's), until ``close``."""
+        self.windows.append(Counter())
+        return self.windows[-1]
+
+    def close(self, window: Counter) -> dict[str, int]:
+        """The uses counted in ``window``; it counts no more."""
+        self.windows = [open_ for open_ in self.windows if open_ is not window]
+        return dict(window)
 
 
 RECORD = Record()
@@ -134,7 +142,7 @@ def install() -> None:
         import torch.autograd.graph
         import torch.func  # noqa: F401
     except ImportError:
-        RECORD.installed.append(("", "", None, "no torch"))
+        RECORD.installed.append(({}, "", None, "no torch", None))
         return
     for module_name, attribute, name, how in ENTRIES:
         module = sys.modules.get(module_name)
@@ -163,7 +171,7 @@ def _recording_setattr(cls, name, value):
 
 def _put(owner, attribute: str, recorder, name: str, original) -> None:
     type.__setattr__(owner, attribute, recorder) if isinstance(owner, type) else setattr(owner, attribute, recorder)
-    RECORD.installed.append((owner, attribute, recorder, name))
+    RECORD.installed.append((vars(owner), attribute, recorder, name, owner))
     RECORD.originals[id(original)] = (original, name)
 
 
@@ -171,8 +179,8 @@ def tampering() -> list[str]:
     """The recorders found gone or replaced since the last check, and assignments to the
     engine (even if it was put back); every recorder is back in place afterwards."""
     found = []
-    for owner, attribute, wrapped, name in RECORD.installed:
-        if wrapped is not None and vars(owner).get(attribute) is not wrapped:
+    for namespace, attribute, wrapped, name, owner in RECORD.installed:
+        if wrapped is not None and namespace.get(attribute) is not wrapped:
             found.append(f"{name} was replaced")
             try:
                 type.__setattr__(owner, attribute, wrapped) if isinstance(owner, type) else \
@@ -206,6 +214,11 @@ class Taint:
 
     def __init__(self):
         self.objects: dict[int, tuple[object, dict]] = {}   # id -> (the object, kept alive; its origin)
+        self._reached: dict[int, tuple] = {}   # id(function) -> (function, what it reaches)
+
+    def cells_changed(self) -> None:
+        """A cell ran: what each function reaches may have changed (names rebound)."""
+        self._reached.clear()
 
     def cell_ran(self, before: dict[str, int], namespace: dict, origin: dict) -> None:
         """After a cell in which autodiff ran: taint what it bound (``before``: id of each
@@ -226,7 +239,18 @@ class Taint:
     def reached_by(self, function, namespace: dict) -> list[dict]:
         """The origins of the tainted objects ``function`` can reach (at most 10), and of the
         original entry points (behind their recorders) it holds. Only the notebook's own
-        functions (whose globals are ``namespace``) are looked into, not a library's."""
+        functions (whose globals are ``namespace``) are looked into, not a library's. The
+        answer is kept until the next cell runs (names rebound by a call are not followed)."""
+        cached = self._reached.get(id(function))
+        if cached is not None and cached[0] is function:
+            return cached[1]
+        if len(self._reached) > 1000:
+            self._reached.clear()
+        found = self._walk(function, namespace)
+        self._reached[id(function)] = (function, found)
+        return found
+
+    def _walk(self, function, namespace: dict) -> list[dict]:
         found, seen, todo = [], set(), [function]
         while todo and len(seen) < self.MAX_VISITS and len(found) < 10:
             item = todo.pop()
@@ -269,14 +293,21 @@ def _filled(cell) -> bool:
     return True
 
 
+_NAMES: dict[int, tuple] = {}   # id(code) -> (the code, kept alive; the global names it and its inner code use)
+
+
 def _referenced_globals(function) -> list:
-    names, codes = set(), [function.__code__]
-    while codes and len(names) < 1000:
-        code = codes.pop()
-        names.update(code.co_names)
-        codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    code = function.__code__
+    cached = _NAMES.get(id(code))
+    if cached is None or cached[0] is not code:
+        names, codes = set(), [code]
+        while codes and len(names) < 1000:
+            inner = codes.pop()
+            names.update(inner.co_names)
+            codes.extend(const for const in inner.co_consts if isinstance(const, types.CodeType))
+        cached = _NAMES[id(code)] = (code, tuple(names))
     namespace = function.__globals__
-    return [namespace[name] for name in names if name in namespace]
+    return [namespace[name] for name in cached[1] if name in namespace]
 
 
 def namespace_ids(namespace: dict) -> dict[str, int]:
