@@ -19,16 +19,19 @@ holds the honest submission of four assignments and three attacks built from it:
 - ``mlp_loss_formula``: the same with a different formula, the penalty without its 1/2, at
   every weight decay the PyTorch cases do not use.
 
-Every other test of each attack earns what the honest submission earns (but for those that
-differentiate the attacked function itself by centered differences: they were lost before
-this fix too, and are listed as collateral); the honest
-submissions keep full marks; every input file is byte-identical; no sandbox process
-outlives the batch.
+Every other test of each attack earns what the honest submission earns, except the tests
+that use the attacked function in float64 themselves (a backward pass checked against
+centered differences of the student's forward, an SGD epoch through it): those were lost
+before this fix too and are listed as collateral. The honest submissions keep full marks;
+every input file is byte-identical; no sandbox process outlives the batch.
 
-Against the code before this fix (``git archive`` of that commit into a scratch folder, this
-file copied in, ``python -m pytest tests/grader/test_values.py`` run there) every attack
-gets full marks and ``test_attack_loses_its_test_with_a_message_about_the_value`` fails for
-all three.
+Against the code before this fix (a scratch copy of the repository whose check modules,
+``autograder/{checks,layercheck,linearcheck,losscheck,normcheck,sgdcheck,distcheck}.py``, and
+``solutions/`` are those of the commit before, with this file copied in and run there by the
+repository's own interpreter, ``/path/to/repo/.venv/bin/python -m pytest
+tests/grader/test_values.py``) every attack gets full marks: the six cases of
+``test_attack_loses_its_test_with_a_message_about_the_value`` fail with "should have
+failed; the attack got full marks", and the rest pass.
 
 Run: ``.venv/bin/python -m pytest tests/grader/test_values.py`` (about 2 minutes on 2
 cores; it needs Linux namespaces, and skips with a reason where they are missing).
@@ -134,8 +137,8 @@ class Case:
     assignment: object
     test: str                # the test it must lose
     message: str             # regex its message must match
-    # tests that also differentiate the attacked function in float64 (centered differences
-    # of the student's own forward pass or loss): lost before this fix as well, any message
+    # tests that use the attacked function in float64 themselves (centered differences of the
+    # student's own forward pass or loss, an epoch through it): lost before this fix as well
     collateral: tuple = ()
 
 
