@@ -131,10 +131,45 @@ class _RecordingEngine:
 
 
 def install() -> None:
-    """Put the recorders in place (once per process; before any student code runs)."""
-    if RECORD.installed:
+    """Put the recorders in place (once per process; before any student code runs). Where
+    torch is not imported yet (a sandbox forked from a process that never imported it), they
+    are put in place as soon as torch is imported, not before: importing it costs a sandbox
+    hundreds of megabytes."""
+    if RECORD.installed or _WhenTorchIsImported.waiting:
         return
     sys.addaudithook(_audit)
+    if "torch" in sys.modules:
+        _install_torch()
+    else:
+        _WhenTorchIsImported.waiting = True
+        sys.meta_path.insert(0, _WhenTorchIsImported())
+
+
+class _WhenTorchIsImported:
+    """A meta path finder that finds nothing itself: it installs the recorders once torch's
+    own loader has run."""
+
+    waiting = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch":
+            return None
+        sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
+        import importlib.util
+
+        spec = importlib.util.find_spec("torch")
+        loader = getattr(spec, "loader", None)
+        if loader is not None and hasattr(loader, "exec_module"):
+            run = loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                _install_torch()
+            loader.exec_module = exec_module
+        return spec
+
+
+def _install_torch() -> None:
     try:
         import torch
         import torch.autograd.forward_ad  # noqa: F401
@@ -190,6 +225,8 @@ def tampering() -> list[str]:
     for name in RECORD.replaced:
         if f"{name} was replaced" not in found:
             found.append(f"{name} was replaced")
+    if not RECORD.installed and "torch" in sys.modules:
+        found.append("torch was imported without the recorders")
     RECORD.replaced.clear()
     return list(dict.fromkeys(found))[:20]
 
