@@ -16,7 +16,9 @@ What is here:
   ``layernorm_hints``, ``dropout_backward_hint``, ``network_dropout_hint``): each computes
   what the mistake gives on the same inputs, by autograd on a graph with a path cut or a
   mistaken forward pass, and fires only where the result matches it and not the right one;
-- small random cases (``random_features``, ``random_network``).
+- small random cases (``random_features``, ``random_network``);
+- the network at evaluation and in float32 against PyTorch, never against the student's
+  other answers (``check_evaluation_ignores_dropout``, ``check_network_float32``).
 
 Every helper calls graded functions through ``checks.call`` with plain data and treats
 caches as opaque, so it works in a student's kernel and in the grader's trusted process

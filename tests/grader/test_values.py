@@ -1,7 +1,7 @@
 """Checks that decide by values (issue 11, class 6): submissions that game the tolerances.
 
 ONE batch, graded with the command an instructor types (``python -m autograder grade ...``),
-holds the honest submission of four assignments and three attacks built from it:
+holds the honest submission of five assignments and four attacks built from it:
 
 - ``f16``: in 01, 02, 03 and 06 one graded function each (``cross_entropy``,
   ``linear_forward``, ``mlp_forward``, ``precision_recall``) returns the right answer 0.4 %
@@ -18,6 +18,9 @@ holds the honest submission of four assignments and three attacks built from it:
   case (float32: for the float32-rounded inputs), and the test is lost at the float32 case.
 - ``mlp_loss_formula``: the same with a different formula, the penalty without its 1/2, at
   every weight decay the PyTorch cases do not use.
+- ``regularized_f32``: 07's ``regularized_mlp_loss``, right for float64 inputs and 1 % off
+  (loss and gradients, float32 kept) for float32 ones. Its float32 case checked the dtypes
+  only, and it got full marks; the float32 values are now compared with PyTorch's.
 
 Every other test of each attack earns what the honest submission earns, except the tests
 that use the attacked function in float64 themselves (a backward pass checked against
@@ -29,7 +32,7 @@ Against the code before this fix (a scratch copy of the repository whose check m
 ``autograder/{checks,layercheck,linearcheck,losscheck,normcheck,sgdcheck,distcheck}.py``, and
 ``solutions/`` are those of the commit before, with this file copied in and run there by the
 repository's own interpreter, ``/path/to/repo/.venv/bin/python -m pytest
-tests/grader/test_values.py``) every attack gets full marks: the six cases of
+tests/grader/test_values.py``) every attack gets full marks: the seven cases of
 ``test_attack_loses_its_test_with_a_message_about_the_value`` fail with "should have
 failed; the attack got full marks", and the rest pass.
 
@@ -63,9 +66,9 @@ from .fixtures import file_hashes, sandbox_processes
 
 pytestmark = pytest.mark.slow
 
-A01, A02, A03, A06 = (find_assignment(name) for name in
-                      ("01_derivatives", "02_single_layer", "03_multilayer", "06_experiments"))
-ASSIGNMENTS = (A01, A02, A03, A06)
+A01, A02, A03, A06, A07 = (find_assignment(name) for name in ("01_derivatives", "02_single_layer",
+                           "03_multilayer", "06_experiments", "07_regularization"))
+ASSIGNMENTS = (A01, A02, A03, A06, A07)
 TEST_SECONDS, CELL_SECONDS, MEMORY_MB, WORKERS = 60, 60, 2048, 2
 SUBMISSION_SECONDS = 900 + (uuid.uuid4().int % 1000 + 1) / 1000   # marks this batch's processes
 MARKER = f'"submission_seconds": {SUBMISSION_SECONDS}'.encode()
@@ -130,6 +133,16 @@ NO_HALF = ("loss, grads = 2 * loss - _right_mlp_loss(params, X, y, activation, 0
            "for key, value in grads.items()}")
 TESTED_DECAYS = "(0.0, 0.2, 0.3, 0.4, 0.5, 0.7)"   # the weight decays of 03's PyTorch cases
 
+REGULARIZED_F32 = """
+    def regularized_mlp_loss(params, X, y, activation="relu", weight_decay=0.0, norm=None,
+                             dropout=0.0, state=None, train=True, rng=None):
+        loss, grads, new_state = _right_regularized_mlp_loss(params, X, y, activation, weight_decay, norm,
+                                                             dropout, state, train, rng)
+        if np.asarray(X).dtype == np.float32:
+            loss, grads = 1.01 * loss, {key: value * np.float32(1.01) for key, value in grads.items()}
+        return loss, grads, new_state
+    """
+
 
 @dataclass(frozen=True)
 class Case:
@@ -156,6 +169,8 @@ CASES = [
          r"mlp_loss \(float32, activation='\w+', weight_decay=0.1\): the loss \(float32\) is wrong"),
     Case("mlp_loss_formula", A03, "test_mlp_loss",
          r"mlp_loss \(float32, activation='\w+', weight_decay=0.1\): the loss \(float32\) is wrong"),
+    Case("regularized_f32", A07, "test_regularized_mlp_loss",
+         r"regularized_mlp_loss \(float32, norm=[^,]+, weight_decay=[\d.]+, no dropout\): the loss is wrong"),
 ]
 
 
@@ -169,6 +184,8 @@ def submissions() -> dict[tuple[str, str], object]:
                                    ("mlp_loss_formula", f"weight_decay not in {TESTED_DECAYS}", NO_HALF)):
         made[(student, A03.name)] = F.with_answer(honest[A03], "mlp_loss", attack(
             A03, "mlp_loss", MLP_LOSS.format(wrong=wrong, change=change)))
+    made[("regularized_f32", A07.name)] = F.with_answer(honest[A07], "regularized_mlp_loss", attack(
+        A07, "regularized_mlp_loss", REGULARIZED_F32))
     return made
 
 
