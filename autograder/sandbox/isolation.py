@@ -255,6 +255,10 @@ def spawn(policy: Policy, target: Callable[[], None], *, output_fd: int, keep_fd
             os._exit(70)
 
 
+PROCESS_LIMIT_REASON = ("was stopped: it tried to run more processes and threads at once than its "
+                        "limit (--max-processes, for the whole submission)")
+
+
 def describe_exit(status: int) -> str:
     """Words for a sandbox's exit status as returned by ``os.waitpid``."""
     code = os.waitstatus_to_exitcode(status)
@@ -281,8 +285,7 @@ def describe_exit(status: int) -> str:
         return ("was stopped: its processes together used up its CPU-time limit "
                 "(the limit is for the whole submission)")
     if code == PROCESS_EXIT:
-        return ("was stopped: it tried to run more processes and threads at once than its limit "
-                "(--max-processes, for the whole submission)")
+        return PROCESS_LIMIT_REASON
     return f"exited with status {code} (sys.exit, os._exit or a crash)"
 
 
@@ -517,10 +520,12 @@ def _limits(policy: Policy, base_size: int, other_tasks: int, cgroup_counts_proc
     to what the same real user already runs when the sandbox cannot have its own uid.
 
     Where the sandbox's cgroup limits its processes (``pids.max`` = ``max_processes``),
-    RLIMIT_NPROC is one above it, so that the cgroup is what refuses a task too many and
-    records it (``pids.events``, which the watchdog stops the submission on); RLIMIT_NPROC
-    is checked first by the kernel and would refuse it unrecorded."""
-    nproc = other_tasks + policy.max_processes + (1 if cgroup_counts_processes else 0)
+    RLIMIT_NPROC is twice that plus one, so that the cgroup is what refuses a task too many
+    and records it (``pids.events``, which the grader stops the submission on): the kernel
+    counts a fork against RLIMIT_NPROC before the cgroup charges it, so with every task
+    forking at once up to ``max_processes`` forks are counted there and not yet in the cgroup
+    (one above ``pids.max`` was not enough: a fork bomb of 32 was refused unrecorded)."""
+    nproc = other_tasks + policy.max_processes + (policy.max_processes + 1 if cgroup_counts_processes else 0)
     return [
         (resource.RLIMIT_AS, base_size + policy.memory_bytes, base_size + policy.memory_bytes),
         (resource.RLIMIT_CPU, policy.cpu_seconds, policy.cpu_seconds + 5),

@@ -27,7 +27,7 @@ import numpy as np
 from . import cgroups
 from .agent import Agent
 from .channel import Channel, ChannelClosed, ChannelTimeout, ProtocolError
-from .isolation import Mode, Policy, describe_exit, spawn, wait_for_exit
+from .isolation import PROCESS_LIMIT_REASON, Mode, Policy, describe_exit, spawn, wait_for_exit
 from .wire import ContractViolation, Handle, TrustedDecoder, TrustedEncoder, WireError
 
 GENERATOR_METHODS = {
@@ -107,6 +107,7 @@ class Sandbox:
         self._received = 0          # bytes of messages from the sandbox since the last release
         self._deadline: float | None = None   # of the request in progress
         self.last_autodiff = None   # the "autodiff" record of the last call's reply (untrusted data)
+        self._group: cgroups.Group | None = None   # the sandbox's cgroup, found at the first reply
 
     # ------------------------------------------------------------------ life
     def start(self) -> None:
@@ -236,6 +237,8 @@ class Sandbox:
                 if reply.get("op") == "reply":
                     if reply.get("id") != request_id:
                         raise ProtocolError("out-of-order reply")
+                    if self._process_limit_reached():
+                        raise SandboxFailure(self.stop(PROCESS_LIMIT_REASON))
                     return reply, reply_blobs
                 self._serve(reply, reply_blobs)
         except ChannelTimeout:
@@ -246,6 +249,18 @@ class Sandbox:
             raise SandboxFailure(self.stop(f"was stopped: it sent a malformed message ({error})")) from None
         finally:
             self._deadline = outer
+
+    def _process_limit_reached(self) -> bool:
+        """Did the kernel refuse a process or thread of this sandbox at ``pids.max``? Read at
+        every reply, so that the step that ran into the limit is the one that loses its points:
+        the monitor's watchdog sees it too, but only at its next poll, often in the next step.
+        (Without cgroups only the watchdog sees it.)"""
+        if self._group is None:
+            controllers = cgroups.detect(not self.policy.cgroups)
+            if controllers.version == "none" or not self.mode.strong:
+                return False
+            self._group = cgroups.Group.at(controllers, cgroups.group_id(self.policy.uid, self.pid))
+        return self._group.process_limit_hits() > 0
 
     def _serve(self, header: dict, blobs: list[bytes]) -> None:
         """Answer the sandbox's request to call a test's function or draw from its Generator."""
