@@ -57,7 +57,7 @@ from .grader.errors import GradingError
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 STATUSES = ("passed", "failed")
 OUTPUT_FORMATS = ("text", "html", "simple_format", "md", "ansi")
-PACKAGES = ("autograder", "coursekit")
+PACKAGES = ("autograder", "coursekit", "coursebuild")   # coursebuild: the manifest says which functions are derived
 DEFAULT_ROOT = "/autograder"
 SETTINGS_FILE = "gradescope.json"
 REPO = Path(__file__).resolve().parents[1]

@@ -56,6 +56,9 @@ def test_the_bundle_holds_what_gradescope_and_the_grader_need(bundle):
     assert all(modes[name] & stat.S_IXUSR for name in ("setup.sh", "run_autograder"))
     assert f"course/solutions/{ASSIGNMENT.name}/{ASSIGNMENT.notebook}" in names
     assert {"autograder/__init__.py", "autograder/grader/batch.py", "coursekit/__init__.py"} <= names
+    # the manifest (which functions are derived: autodiff there costs the test). The simulation
+    # below runs this repo's interpreter, which could import it from the repo instead.
+    assert "coursebuild/course.py" in names
     # the instructor's source is only under course/ (which no sandbox mounts); no tests, no repo
     sources = [n for n in names if n.endswith(ASSIGNMENT.notebook) and "solutions/" in n]
     assert sources == [f"course/solutions/{ASSIGNMENT.name}/{ASSIGNMENT.notebook}"]
@@ -126,6 +129,24 @@ def test_a_buggy_submission_loses_the_buggy_functions_points_with_a_message(bund
     assert by_cell["test_sigmoid"]["status"] == "passed"
     assert results["score"] == sum(t["score"] for t in by_cell.values()) < sum(t["max_score"] for t in by_cell.values())
     assert "was graded as" in results["output"]        # uploaded under another name
+
+
+def test_a_derived_gradient_computed_with_autograd_loses_its_points_there_too(bundle, tmp_path):
+    """The bundle carries the course's manifest, so the grader knows tanh_grad is derived."""
+    if not MODE.strong:
+        pytest.skip(f"namespaces are unavailable here ({MODE.reason})")
+    nb = F.with_answer(F.honest(ASSIGNMENT), "tanh_grad", (
+        "def tanh_grad(x):\n"
+        "    import torch\n"
+        "    t = torch.tensor(x, requires_grad=True)\n"
+        "    (g,) = torch.autograd.grad(torch.tanh(t).sum(), t)\n"
+        "    return g.numpy()\n"))
+    results = simulate(bundle, tmp_path, notebook_bytes(nb))
+    by_cell = {t["name"].split(": ", 1)[1]: t for t in graded_entries(results)}
+    assert by_cell["test_tanh_grad"]["score"] == 0
+    assert "torch.autograd.grad" in by_cell["test_tanh_grad"]["output"]
+    assert "derive the gradient by hand" in by_cell["test_tanh_grad"]["output"]
+    assert all(t["status"] == "passed" for name, t in by_cell.items() if name != "test_tanh_grad")
 
 
 def test_a_malformed_or_missing_submission_gets_zero_and_the_reason(bundle, tmp_path):
