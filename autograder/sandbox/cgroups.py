@@ -123,6 +123,15 @@ def _read(path: str) -> str:
         return ""
 
 
+def _event_count(path: str, key: str) -> int:
+    """The number after ``key`` in a cgroup file of "name value" lines (0 if absent)."""
+    for line in _read(path).splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == key:
+            return int(parts[1])
+    return 0
+
+
 def group_id(uid: int, monitor_pid: int) -> str:
     """A sandbox's group name: its uid (one per worker slot, so one sandbox at a time) and its
     monitor's pid (which the worker knows)."""
@@ -186,23 +195,13 @@ class Group:
     def oom_kills(self) -> int:
         """How many of the group's processes the kernel killed for memory."""
         if self.controllers.version == "v2":
-            text, key = _read(os.path.join(self.dirs.get("unified", ""), "memory.events")), "oom_kill"
-        else:
-            text, key = _read(os.path.join(self.dirs.get("memory", ""), "memory.oom_control")), "oom_kill"
-        for line in text.splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0] == key:
-                return int(parts[1])
-        return 0
+            return _event_count(os.path.join(self.dirs.get("unified", ""), "memory.events"), "oom_kill")
+        return _event_count(os.path.join(self.dirs.get("memory", ""), "memory.oom_control"), "oom_kill")
 
     def process_limit_hits(self) -> int:
         """How many times a fork or a new thread of the group failed at ``pids.max``."""
         key = "unified" if self.controllers.version == "v2" else "pids"
-        for line in _read(os.path.join(self.dirs.get(key, ""), "pids.events")).splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0] == "max":
-                return int(parts[1])
-        return 0
+        return _event_count(os.path.join(self.dirs.get(key, ""), "pids.events"), "max")
 
     def cpu_seconds(self) -> float:
         """CPU time used by every process of the group, dead or alive."""

@@ -400,20 +400,14 @@ def _drop_privileges(policy: Policy, mode: Mode, root_dir: str) -> None:
     # Opened while still root: the sandbox uid may not be able to walk to it (a 0700 /tmp/...).
     new_root = os.open(root_dir.rstrip("/") or "/", os.O_RDONLY | os.O_DIRECTORY)
     if not mode.fresh_user_namespace:
+        # No user namespace will give the capability to chroot back after the uid change.
         _enter_root(new_root)
         _drop_bounding_set(last)
-        os.setgroups([])
-        os.setresgid(policy.uid, policy.uid, policy.uid)
-        os.setresuid(policy.uid, policy.uid, policy.uid)
-        _join_fresh_session_keyring()
-        _clear_keyrings_of_this_uid()
-        _clear_capabilities()
-        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-        return
     if not mode.user_namespace:
         os.setgroups([])
         os.setresgid(policy.uid, policy.uid, policy.uid)
         os.setresuid(policy.uid, policy.uid, policy.uid)
+    if not mode.user_namespace and mode.fresh_user_namespace:
         # Unprivileged now; chroot is still to come (unshare refuses CLONE_NEWUSER in a
         # chroot). The uid change made /proc/self root's: dumpable again, to write its maps.
         _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
@@ -422,8 +416,11 @@ def _drop_privileges(policy: Policy, mode: Mode, root_dir: str) -> None:
             raise OSError("cannot map the sandbox's user namespace")
         _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
     _join_fresh_session_keyring()
-    _enter_root(new_root)
-    _drop_bounding_set(last)
+    if mode.fresh_user_namespace:
+        _enter_root(new_root)
+        _drop_bounding_set(last)
+    else:
+        _clear_keyrings_of_this_uid()
     _clear_capabilities()
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
